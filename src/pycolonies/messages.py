@@ -1,0 +1,180 @@
+"""The request messages (protocol core/20-messages.md) as typed schemas. The server decodes each
+payload against its class with ``pycolonies.wire.decode``; the field names are the protocol's."""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from .models import Allocations, Attribute, Capabilities, Colony, Executor, FuncSpec, Function, Location, User
+
+
+class Msg(TypedDict):
+    msgtype: str
+
+
+class VersionMsg(Msg):
+    buildversion: str
+    buildtime: str
+
+
+class ColonyNameMsg(Msg):
+    colonyname: str
+
+
+class ChangeServerIdMsg(Msg):
+    serverid: str
+
+
+class AddColonyMsg(Msg):
+    colony: Colony | None
+
+
+class ChangeColonyIdMsg(Msg):
+    colonyname: str
+    colonyid: str
+
+
+class AddExecutorMsg(Msg):
+    executor: Executor | None
+
+
+class ExecutorNameMsg(Msg):
+    colonyname: str
+    executorname: str
+
+
+class GetExecutorByIdMsg(Msg):
+    colonyname: str
+    executorid: str
+
+
+class UpdateExecutorMsg(Msg):
+    colonyname: str
+    executorname: str
+    capabilities: Capabilities
+
+
+class ReportAllocationMsg(Msg):
+    colonyname: str
+    executorname: str
+    allocations: Allocations
+
+
+class ChangeExecutorIdMsg(Msg):
+    colonyname: str
+    executorid: str
+
+
+class AddFunctionMsg(Msg):
+    fun: Function | None
+
+
+class GetFunctionsMsg(Msg):
+    colonyname: str
+    executorname: str
+
+
+class RemoveFunctionMsg(Msg):
+    functionid: str
+
+
+class SubmitFuncSpecMsg(Msg):
+    spec: FuncSpec | None
+
+
+class AssignProcessMsg(Msg):
+    colonyname: str
+    timeout: int
+    availablecpu: str
+    availablemem: str
+
+
+class CloseSuccessfulMsg(Msg):
+    processid: str
+    out: list[Any] | None
+
+
+class CloseFailedMsg(Msg):
+    processid: str
+    errors: list[str] | None
+
+
+class SetOutputMsg(Msg):
+    processid: str
+    out: list[Any] | None
+
+
+class ProcessIdMsg(Msg):
+    processid: str
+
+
+class GetProcessesMsg(Msg):
+    colonyname: str
+    count: int
+    state: int
+    executortype: str
+    label: str
+    initiator: str
+
+
+class GetProcessHistMsg(Msg):
+    colonyname: str
+    executorid: str
+    seconds: int
+    state: int
+
+
+class RemoveAllProcessesMsg(Msg):
+    colonyname: str
+    state: int
+
+
+class AddAttributeMsg(Msg):
+    attribute: Attribute | None
+
+
+class GetAttributeMsg(Msg):
+    attributeid: str
+
+
+class AddUserMsg(Msg):
+    user: User | None
+
+
+class UserNameMsg(Msg):
+    colonyname: str
+    name: str
+
+
+class GetUserByIdMsg(Msg):
+    colonyname: str
+    userid: str
+
+
+class ChangeUserIdMsg(Msg):
+    colonyname: str
+    userid: str
+
+
+class AddLocationMsg(Msg):
+    location: Location | None
+
+
+class LocationNameMsg(Msg):
+    colonyname: str
+    name: str
+
+
+class SubscribeProcessMsg(Msg):
+    colonyname: str
+    processid: str
+    executortype: str
+    state: int
+    timeout: int
+
+
+class SubscribeProcessesMsg(Msg):
+    colonyname: str
+    executortype: str
+    state: int
+    timeout: int

@@ -1,0 +1,53 @@
+"""Run the server under uvicorn (uvloop + httptools where available)."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import uvicorn
+
+from .app import create_app
+from .config import ServerConfig
+from .context import ServerContext
+
+__all__ = ["run_server"]
+
+
+def _http_protocol() -> Any:
+    if importlib.util.find_spec("httptools") is None:
+        return "h11"
+    from .http import CoalescingHttpToolsProtocol
+
+    return CoalescingHttpToolsProtocol
+
+
+def run_server(
+    config: ServerConfig,
+    *,
+    bootstrap: Callable[[ServerContext], Awaitable[None]] | None = None,
+    log_level: str = "warning",
+) -> None:
+    """Serve until interrupted."""
+    logging.basicConfig(
+        level=getattr(logging, log_level.upper(), logging.WARNING),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    app = create_app(config, bootstrap=bootstrap)
+    uv_config = uvicorn.Config(
+        app,
+        host=config.host,
+        port=config.port,
+        loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        http=_http_protocol(),
+        ws="websockets-sansio",
+        log_level=log_level,
+        access_log=False,
+        ssl_certfile=config.tls_cert or None,
+        ssl_keyfile=config.tls_key or None,
+        timeout_keep_alive=120,
+        backlog=2048,
+    )
+    uvicorn.Server(uv_config).run()

@@ -1,0 +1,300 @@
+"""Process lifecycle: submit, assign (long-poll), close, fail, release, cancel, deadlines
+(protocol core/30-semantics.md sections 1-5). Handlers call these after authorizing; the deadline
+controller calls them directly."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from typing import Any
+
+import orjson
+
+from ..rpc import RPCError
+from .context import ServerContext, new_id
+from .encode import normalize_spec, process_wire
+from .events import WOKEN_ONE, ProcessEvent
+from .resources import ResourceError, parse_cpu, parse_mem
+from .store.records import CANCELLED, FAILED, RUNNING, SUCCESS, WAITING, ProcessRecord
+
+__all__ = [
+    "ENV_ATTRIBUTE",
+    "assign",
+    "build_process",
+    "cancel",
+    "close_failed",
+    "close_successful",
+    "emit",
+    "expire_deadlines",
+    "mark_alive",
+    "release",
+    "submit",
+]
+
+NS = 1_000_000_000
+DAY_NS = 86_400 * NS
+ENV_ATTRIBUTE = 3
+EXEC_TIMEOUT_ERROR = "Maximum execution time limit exceeded"
+WAIT_TIMEOUT_ERROR = "Maximum waiting time limit exceeded"
+
+
+def attribute_id(targetid: str, key: str, attributetype: int) -> str:
+    return hashlib.sha3_256(f"{targetid}{key}{attributetype}".encode()).hexdigest()
+
+
+def build_process(
+    spec: dict[str, Any],
+    *,
+    initiatorid: str,
+    initiatorname: str,
+    now: int,
+    processgraphid: str = "",
+    waitforparents: bool = False,
+) -> ProcessRecord:
+    """A new WAITING process from a decoded FunctionSpec. Raises RPCError(400) for bad resources."""
+    try:
+        normalized, cpu, mem = normalize_spec(spec)
+    except ResourceError as exc:
+        raise RPCError(400, str(exc)) from None
+    pid = new_id()
+    cond = normalized["conditions"]
+    colonyname = cond["colonyname"]
+    maxwait = spec["maxwaittime"]
+    process = ProcessRecord(
+        processid=pid,
+        colonyname=colonyname,
+        executortype=cond["executortype"],
+        locationname=cond.get("locationname", "").lower(),
+        executornames=cond["executornames"] or None,
+        state=WAITING,
+        isassigned=False,
+        waitforparents=waitforparents,
+        prioritytime=now - spec["priority"] * DAY_NS,
+        cpu=cpu,
+        mem=mem,
+        assignedexecutorid="",
+        initiatorid=initiatorid,
+        initiatorname=initiatorname,
+        submissiontime=now,
+        starttime=0,
+        endtime=0,
+        waitdeadline=now + maxwait * NS if maxwait > 0 else 0,
+        execdeadline=0,
+        retries=0,
+        maxwaittime=maxwait,
+        maxexectime=spec["maxexectime"],
+        maxretries=spec["maxretries"],
+        label=spec["label"],
+        funcname=spec["funcname"],
+        processgraphid=processgraphid,
+        spec=orjson.dumps(normalized).decode(),
+    )
+    process.attributes = [
+        {
+            "attributeid": attribute_id(pid, key, ENV_ATTRIBUTE),
+            "targetid": pid,
+            "targetcolonyname": colonyname,
+            "targetprocessgraphid": processgraphid,
+            "state": WAITING,
+            "attributetype": ENV_ATTRIBUTE,
+            "key": key,
+            "value": value,
+        }
+        for key, value in normalized["env"].items()
+    ]
+    return process
+
+
+def emit(ctx: ServerContext, p: ProcessRecord) -> None:
+    """Tell subscribers that ``p`` is now in ``p.state``; wake an assigner when it is WAITING."""
+    if p.state == WAITING and not p.waitforparents:
+        ctx.hub.notify_waiting(p.colonyname, p.executortype, p.locationname)
+    if ctx.hub.has_process_subscribers(p.processid):
+        ctx.hub.publish(
+            ProcessEvent(p.processid, p.colonyname, p.executortype, p.locationname, p.state, process_wire(p))
+        )
+
+
+async def submit(ctx: ServerContext, spec: dict[str, Any], initiatorid: str, initiatorname: str) -> ProcessRecord:
+    if not -50000 <= spec["priority"] <= 50000:
+        raise RPCError(400, "Failed to submit function spec, priority outside range [-50000, 50000]")
+    process = build_process(spec, initiatorid=initiatorid, initiatorname=initiatorname, now=ctx.now())
+    await ctx.store.add_processes([process])
+    emit(ctx, process)
+    return process
+
+
+async def mark_alive(ctx: ServerContext, executorid: str) -> None:
+    """Record that the executor was heard from (written at most once a second)."""
+    now = ctx.now()
+    if now - ctx.heard.get(executorid, 0) >= NS:
+        ctx.heard[executorid] = now
+        await ctx.store.touch_executor(executorid, now)
+
+
+def _resource_limit(text: str, parse: Any) -> int | None:
+    if not text:
+        return None
+    try:
+        return int(parse(text))
+    except ResourceError as exc:
+        raise RPCError(400, str(exc)) from None
+
+
+async def assign(
+    ctx: ServerContext,
+    executor: dict[str, Any],
+    colonyname: str,
+    timeout: int,
+    availablecpu: str = "",
+    availablemem: str = "",
+) -> ProcessRecord:
+    """Claim the best eligible process, waiting up to ``timeout`` seconds for one (negative: no wait)."""
+    cpu = _resource_limit(availablecpu, parse_cpu)
+    mem = _resource_limit(availablemem, parse_mem)
+    store, hub = ctx.store, ctx.hub
+    executortype, location = executor["executortype"], executor["locationname"]
+    deadline = time.monotonic() + timeout if timeout > 0 else 0.0
+    woken: str | None = None
+    while True:
+        await mark_alive(ctx, executor["executorid"])
+        if await store.is_paused(colonyname):
+            if timeout < 0:
+                raise RPCError(503, "No processes available: colony assignments are paused")
+            remaining = deadline - time.monotonic()
+            try:
+                await asyncio.wait_for(hub.resumed(colonyname).wait(), max(remaining, 0))
+            except TimeoutError:
+                raise RPCError(408, "Assignment timeout: colony assignments are paused") from None
+            continue
+        generation = hub.generation(colonyname, executortype)
+        process, skipped = await store.claim_process(
+            colonyname=colonyname,
+            executortype=executortype,
+            executorid=executor["executorid"],
+            executorname=executor["executorname"],
+            locationname=location,
+            cpu=cpu,
+            mem=mem,
+            now=ctx.now(),
+        )
+        if process is not None:
+            emit(ctx, process)
+            return process
+        if woken == WOKEN_ONE and skipped:
+            # Picked for a process this executor may not take (another name, location or size):
+            # wake everyone once so that an executor that can take it looks too.
+            hub.notify_waiting(colonyname, executortype, wake_all=True)
+            generation = hub.generation(colonyname, executortype)
+        remaining = deadline - time.monotonic()
+        if timeout <= 0 or remaining <= 0:
+            break
+        woken = await hub.wait_for_work(colonyname, executortype, location, generation, remaining)
+    raise RPCError(404, "No process available for assignment")
+
+
+async def close_successful(ctx: ServerContext, p: ProcessRecord, out: list[Any] | None, executorname: str) -> None:
+    if p.state == FAILED:
+        raise RPCError(400, "Tried to set failed process as successful")
+    if p.state == CANCELLED:
+        raise RPCError(400, "Tried to set cancelled process as successful")
+    if p.state == WAITING:
+        raise RPCError(400, "Tried to set waiting process as successful without being running")
+    now = ctx.now()
+    fields: dict[str, Any] = {"state": SUCCESS, "endtime": now}
+    if out:
+        fields["output"] = p.output = orjson.dumps(out).decode()
+    if not await ctx.store.update_process(p.processid, (RUNNING, SUCCESS), fields, assigned_to=p.assignedexecutorid):
+        raise RPCError(400, "Failed to close process as successful, the process changed state concurrently")
+    p.state, p.endtime = SUCCESS, now
+    for a in p.attributes:
+        a["state"] = SUCCESS
+    await _update_function_stats(ctx, p, executorname)
+    emit(ctx, p)
+
+
+async def close_failed(
+    ctx: ServerContext,
+    p: ProcessRecord,
+    errors: list[str] | None,
+    *,
+    from_states: tuple[int, ...] = (WAITING, RUNNING),
+) -> bool:
+    """Fail ``p``; returns False when it was no longer in ``from_states`` (a concurrent change)."""
+    now = ctx.now()
+    errors = list(errors or [])
+    if not await ctx.store.update_process(
+        p.processid, from_states, {"state": FAILED, "endtime": now, "errors": errors}
+    ):
+        return False
+    p.state, p.endtime, p.errors = FAILED, now, errors
+    for a in p.attributes:
+        a["state"] = FAILED
+    emit(ctx, p)
+    return True
+
+
+async def release(ctx: ServerContext, p: ProcessRecord) -> bool:
+    """Put a RUNNING process whose exec deadline passed back in the queue (one more retry)."""
+    now = ctx.now()
+    fields = {
+        "state": WAITING,
+        "isassigned": False,
+        "assignedexecutorid": "",
+        "retries": p.retries + 1,
+        "endtime": now,
+        "execdeadline": 0,
+        "waitdeadline": now + p.maxwaittime * NS if p.maxwaittime > 0 else 0,
+    }
+    if not await ctx.store.update_process(p.processid, (RUNNING,), fields, assigned_to=p.assignedexecutorid):
+        return False
+    p.state, p.isassigned, p.assignedexecutorid, p.retries = WAITING, False, "", p.retries + 1
+    p.endtime, p.execdeadline, p.waitdeadline = now, 0, fields["waitdeadline"]
+    emit(ctx, p)
+    return True
+
+
+async def cancel(ctx: ServerContext, p: ProcessRecord) -> None:
+    if p.state == SUCCESS:
+        raise RPCError(400, "Tried to cancel successful process")
+    if p.state == FAILED:
+        raise RPCError(400, "Tried to cancel failed process")
+    if p.state == CANCELLED:
+        raise RPCError(400, "Tried to cancel already cancelled process")
+    now = ctx.now()
+    if not await ctx.store.update_process(p.processid, (WAITING, RUNNING), {"state": CANCELLED, "endtime": now}):
+        raise RPCError(400, "Failed to cancel process, the process changed state concurrently")
+    p.state, p.endtime = CANCELLED, now
+    emit(ctx, p)
+
+
+async def _update_function_stats(ctx: ServerContext, p: ProcessRecord, executorname: str) -> None:
+    wait = (p.starttime - p.submissiontime) / NS
+    exec_ = (p.endtime - p.starttime) / NS
+    for fn in await ctx.store.find_functions(p.colonyname, executorname, p.funcname):
+        fn["counter"] = fn.get("counter", 0) + 1
+        for prefix, value in (("wait", wait), ("exec", exec_)):
+            lo, hi, avg = f"min{prefix}time", f"max{prefix}time", f"avg{prefix}time"
+            fn[lo] = min(fn[lo], value) if fn.get(lo, 0) > 0 else value
+            fn[hi] = max(fn[hi], value) if fn.get(hi, 0) > 0 else value
+            fn[avg] = (fn[avg] + value) / 2 if fn.get(avg, 0) > 0 else value
+        await ctx.store.update_function(fn)
+
+
+async def expire_deadlines(ctx: ServerContext) -> int:
+    """One pass of the deadline loop: release or fail RUNNING processes past their exec deadline and
+    fail WAITING ones past their wait deadline. Deadlines compare in whole seconds, as upstream."""
+    threshold = (ctx.now() // NS) * NS
+    handled = 0
+    for p in await ctx.store.expired_running(threshold):
+        p.attributes = []
+        if p.maxretries > -1 and p.retries >= p.maxretries:
+            done = await close_failed(ctx, p, [EXEC_TIMEOUT_ERROR], from_states=(RUNNING,))
+        else:
+            done = await release(ctx, p)
+        handled += int(done)
+    for p in await ctx.store.expired_waiting(threshold):
+        p.attributes = []
+        handled += int(await close_failed(ctx, p, [WAIT_TIMEOUT_ERROR], from_states=(WAITING,)))
+    return handled

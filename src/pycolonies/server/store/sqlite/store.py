@@ -1,0 +1,754 @@
+"""The Store contract on SQLite: one file, WAL mode, created and migrated on first open.
+
+Calls run on the event loop's thread: each is a few short indexed statements, cheaper than a hop
+to a worker thread, and running to completion without an ``await`` makes every method atomic with
+respect to the others in this process. Multi-statement writes still run in ``BEGIN IMMEDIATE``
+transactions so that a crash leaves nothing half-written and a second process on the same file
+stays correct.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..base import Store
+from ..records import RUNNING, WAITING, ProcessRecord
+
+__all__ = ["SQLiteStore"]
+
+_PROCESS_COLUMNS = (
+    "processid, colonyname, executortype, locationname, executornames, state, isassigned, "
+    "waitforparents, prioritytime, cpu, mem, assignedexecutorid, initiatorid, initiatorname, "
+    "submissiontime, starttime, endtime, waitdeadline, execdeadline, retries, maxwaittime, "
+    "maxexectime, maxretries, label, funcname, processgraphid, spec, parents, children, input, "
+    "output, errors"
+)
+_PROCESS_PLACEHOLDERS = ", ".join("?" * len(_PROCESS_COLUMNS.split(",")))
+_EXECUTOR_COLUMNS = (
+    "executorid, colonyname, executorname, executortype, state, requirefuncreg, commissiontime, "
+    "lastheardfromtime, locationname, capabilities, allocations, blueprintid, blueprintgen"
+)
+_ATTRIBUTE_COLUMNS = "attributeid, targetid, targetcolonyname, targetprocessgraphid, state, attributetype, key, value"
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _process_from_row(row: Sequence[Any]) -> ProcessRecord:
+    return ProcessRecord(
+        processid=row[0],
+        colonyname=row[1],
+        executortype=row[2],
+        locationname=row[3],
+        executornames=orjson.loads(row[4]) if row[4] is not None else None,
+        state=row[5],
+        isassigned=bool(row[6]),
+        waitforparents=bool(row[7]),
+        prioritytime=row[8],
+        cpu=row[9],
+        mem=row[10],
+        assignedexecutorid=row[11],
+        initiatorid=row[12],
+        initiatorname=row[13],
+        submissiontime=row[14],
+        starttime=row[15],
+        endtime=row[16],
+        waitdeadline=row[17],
+        execdeadline=row[18],
+        retries=row[19],
+        maxwaittime=row[20],
+        maxexectime=row[21],
+        maxretries=row[22],
+        label=row[23],
+        funcname=row[24],
+        processgraphid=row[25],
+        spec=row[26],
+        parents=orjson.loads(row[27]),
+        children=orjson.loads(row[28]),
+        input=row[29],
+        output=row[30],
+        errors=orjson.loads(row[31]),
+    )
+
+
+def _process_values(p: ProcessRecord) -> tuple[Any, ...]:
+    return (
+        p.processid,
+        p.colonyname,
+        p.executortype,
+        p.locationname,
+        _dumps(p.executornames) if p.executornames is not None else None,
+        p.state,
+        int(p.isassigned),
+        int(p.waitforparents),
+        p.prioritytime,
+        p.cpu,
+        p.mem,
+        p.assignedexecutorid,
+        p.initiatorid,
+        p.initiatorname,
+        p.submissiontime,
+        p.starttime,
+        p.endtime,
+        p.waitdeadline,
+        p.execdeadline,
+        p.retries,
+        p.maxwaittime,
+        p.maxexectime,
+        p.maxretries,
+        p.label,
+        p.funcname,
+        p.processgraphid,
+        p.spec,
+        _dumps(p.parents),
+        _dumps(p.children),
+        p.input,
+        p.output,
+        _dumps(p.errors),
+    )
+
+
+def _executor_from_row(row: Sequence[Any]) -> dict[str, Any]:
+    return {
+        "executorid": row[0],
+        "colonyname": row[1],
+        "executorname": row[2],
+        "executortype": row[3],
+        "state": row[4],
+        "requirefuncreg": bool(row[5]),
+        "commissiontime": row[6],
+        "lastheardfromtime": row[7],
+        "locationname": row[8],
+        "capabilities": orjson.loads(row[9]),
+        "allocations": orjson.loads(row[10]),
+        "blueprintid": row[11],
+        "blueprintgen": row[12],
+    }
+
+
+def _attribute_from_row(row: Sequence[Any]) -> dict[str, Any]:
+    return {
+        "attributeid": row[0],
+        "targetid": row[1],
+        "targetcolonyname": row[2],
+        "targetprocessgraphid": row[3],
+        "state": row[4],
+        "attributetype": row[5],
+        "key": row[6],
+        "value": row[7],
+    }
+
+
+class SQLiteStore(Store):
+    """Everything the server keeps, in one SQLite file."""
+
+    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL") -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={synchronous}")
+        self._db.execute("PRAGMA foreign_keys=OFF")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.execute("PRAGMA cache_size=-65536")
+        self._migrate()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        db = self._db
+        db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
+        done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+        folder = resources.files(__package__).joinpath("migrations")
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if not entry.name.endswith(".sql"):
+                continue
+            version = int(entry.name.split("_", 1)[0])
+            if version in done:
+                continue
+            script = entry.read_text()
+            db.executescript(f"BEGIN IMMEDIATE;\n{script}\nINSERT INTO schema_migrations VALUES ({version});\nCOMMIT;")
+
+    async def close(self) -> None:
+        self._db.close()
+
+    # -- server -----------------------------------------------------------------------------
+
+    async def get_server_id(self) -> str | None:
+        row = self._db.execute("SELECT serverid FROM server WHERE id = 1").fetchone()
+        return row[0] if row else None
+
+    async def set_server_id(self, serverid: str) -> None:
+        self._db.execute(
+            "INSERT INTO server (id, serverid) VALUES (1, ?) "
+            "ON CONFLICT (id) DO UPDATE SET serverid = excluded.serverid",
+            (serverid,),
+        )
+
+    # -- colonies ---------------------------------------------------------------------------
+
+    async def add_colony(self, colony: dict[str, Any]) -> bool:
+        cur = self._db.execute(
+            "INSERT INTO colonies (name, colonyid) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (colony["name"], colony["colonyid"]),
+        )
+        return cur.rowcount == 1
+
+    async def get_colony(self, name: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT colonyid, name FROM colonies WHERE name = ?", (name,)).fetchone()
+        return {"colonyid": row[0], "name": row[1]} if row else None
+
+    async def list_colonies(self) -> list[dict[str, Any]]:
+        rows = self._db.execute("SELECT colonyid, name FROM colonies ORDER BY rowid").fetchall()
+        return [{"colonyid": r[0], "name": r[1]} for r in rows]
+
+    async def set_colony_id(self, name: str, colonyid: str) -> bool:
+        cur = self._db.execute("UPDATE colonies SET colonyid = ? WHERE name = ?", (colonyid, name))
+        return cur.rowcount == 1
+
+    async def remove_colony(self, name: str) -> bool:
+        with self._tx() as db:
+            cur = db.execute("DELETE FROM colonies WHERE name = ?", (name,))
+            if cur.rowcount == 0:
+                return False
+            for table in ("executors", "functions", "users", "locations"):
+                db.execute(f"DELETE FROM {table} WHERE colonyname = ?", (name,))
+            db.execute(
+                "DELETE FROM attributes WHERE targetcolonyname = ? OR targetid IN "
+                "(SELECT processid FROM processes WHERE colonyname = ?)",
+                (name, name),
+            )
+            db.execute("DELETE FROM processes WHERE colonyname = ?", (name,))
+        return True
+
+    async def set_paused(self, name: str, paused: bool) -> bool:
+        cur = self._db.execute("UPDATE colonies SET paused = ? WHERE name = ?", (int(paused), name))
+        return cur.rowcount == 1
+
+    async def is_paused(self, name: str) -> bool:
+        row = self._db.execute("SELECT paused FROM colonies WHERE name = ?", (name,)).fetchone()
+        return bool(row and row[0])
+
+    # -- executors --------------------------------------------------------------------------
+
+    async def add_executor(self, e: dict[str, Any], *, replace: bool) -> bool:
+        values = (
+            e["executorid"],
+            e["colonyname"],
+            e["executorname"],
+            e["executortype"],
+            e["state"],
+            int(e["requirefuncreg"]),
+            e["commissiontime"],
+            e["lastheardfromtime"],
+            e["locationname"],
+            _dumps(e["capabilities"]),
+            _dumps(e["allocations"]),
+            e["blueprintid"],
+            e["blueprintgen"],
+        )
+        with self._tx() as db:
+            exists = db.execute(
+                "SELECT executorid FROM executors WHERE colonyname = ? AND executorname = ?",
+                (e["colonyname"], e["executorname"]),
+            ).fetchone()
+            if exists:
+                if not replace:
+                    return False
+                self._unregister(db, exists[0], e["colonyname"], e["executorname"])
+                db.execute(
+                    "DELETE FROM executors WHERE colonyname = ? AND executorname = ?",
+                    (e["colonyname"], e["executorname"]),
+                )
+            db.execute(f"INSERT INTO executors ({_EXECUTOR_COLUMNS}) VALUES ({', '.join('?' * 13)})", values)
+        return True
+
+    async def get_executor(self, colonyname: str, executorname: str) -> dict[str, Any] | None:
+        row = self._db.execute(
+            f"SELECT {_EXECUTOR_COLUMNS} FROM executors WHERE colonyname = ? AND executorname = ?",
+            (colonyname, executorname),
+        ).fetchone()
+        return _executor_from_row(row) if row else None
+
+    async def get_executor_by_id(self, executorid: str, colonyname: str = "") -> dict[str, Any] | None:
+        """The executor with this id (in ``colonyname`` when given; one key may serve several colonies)."""
+        if colonyname:
+            row = self._db.execute(
+                f"SELECT {_EXECUTOR_COLUMNS} FROM executors WHERE executorid = ? AND colonyname = ?",
+                (executorid, colonyname),
+            ).fetchone()
+        else:
+            row = self._db.execute(
+                f"SELECT {_EXECUTOR_COLUMNS} FROM executors WHERE executorid = ? ORDER BY state = 3 LIMIT 1",
+                (executorid,),
+            ).fetchone()
+        return _executor_from_row(row) if row else None
+
+    async def list_executors(self, colonyname: str) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            f"SELECT {_EXECUTOR_COLUMNS} FROM executors WHERE colonyname = ? ORDER BY commissiontime",
+            (colonyname,),
+        ).fetchall()
+        return [_executor_from_row(r) for r in rows]
+
+    async def set_executor_state(self, colonyname: str, executorname: str, state: int) -> bool:
+        cur = self._db.execute(
+            "UPDATE executors SET state = ? WHERE colonyname = ? AND executorname = ?",
+            (state, colonyname, executorname),
+        )
+        return cur.rowcount == 1
+
+    async def update_executor(self, colonyname: str, executorname: str, **fields: Any) -> bool:
+        sets, values = [], []
+        for key, value in fields.items():
+            sets.append(f"{key} = ?")
+            values.append(_dumps(value) if key in ("capabilities", "allocations") else value)
+        cur = self._db.execute(
+            f"UPDATE executors SET {', '.join(sets)} WHERE colonyname = ? AND executorname = ?",
+            (*values, colonyname, executorname),
+        )
+        return cur.rowcount == 1
+
+    async def touch_executor(self, executorid: str, now: int) -> None:
+        self._db.execute("UPDATE executors SET lastheardfromtime = ? WHERE executorid = ?", (now, executorid))
+
+    async def unregister_executor(self, colonyname: str, executorname: str) -> list[str]:
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT executorid FROM executors WHERE colonyname = ? AND executorname = ?",
+                (colonyname, executorname),
+            ).fetchone()
+            if not row:
+                return []
+            released = self._unregister(db, row[0], colonyname, executorname)
+            db.execute(
+                "UPDATE executors SET state = 3 WHERE colonyname = ? AND executorname = ?",
+                (colonyname, executorname),
+            )
+        return released
+
+    def _unregister(self, db: sqlite3.Connection, executorid: str, colonyname: str, executorname: str) -> list[str]:
+        """Delete the executor's functions and put its running processes back in the queue."""
+        db.execute("DELETE FROM functions WHERE colonyname = ? AND executorname = ?", (colonyname, executorname))
+        released = [
+            r[0]
+            for r in db.execute(
+                "SELECT processid FROM processes WHERE state = 1 AND assignedexecutorid = ? AND colonyname = ?",
+                (executorid, colonyname),
+            )
+        ]
+        for pid in released:
+            db.execute(
+                "UPDATE processes SET state = 0, isassigned = 0, assignedexecutorid = '', starttime = 0, "
+                "endtime = 0, execdeadline = 0 WHERE processid = ?",
+                (pid,),
+            )
+            db.execute("UPDATE attributes SET state = 0 WHERE targetid = ?", (pid,))
+        return released
+
+    async def stale_executors(self, older_than: int) -> list[tuple[str, str]]:
+        rows = self._db.execute(
+            "SELECT colonyname, executorname FROM executors WHERE state != 3 AND lastheardfromtime > 0 "
+            "AND lastheardfromtime < ?",
+            (older_than,),
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    async def change_executor_id(self, oldid: str, colonyname: str, newid: str) -> bool:
+        cur = self._db.execute(
+            "UPDATE executors SET executorid = ? WHERE executorid = ? AND colonyname = ?",
+            (newid, oldid, colonyname),
+        )
+        return cur.rowcount > 0
+
+    # -- functions --------------------------------------------------------------------------
+
+    async def add_function(self, fn: dict[str, Any], now: int) -> None:
+        self._db.execute(
+            "INSERT INTO functions (functionid, colonyname, executorname, funcname, added, body) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (fn["functionid"], fn["colonyname"], fn["executorname"], fn["funcname"], now, _dumps(fn)),
+        )
+
+    async def get_function(self, functionid: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT body FROM functions WHERE functionid = ?", (functionid,)).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    async def list_functions(self, colonyname: str, executorname: str = "") -> list[dict[str, Any]]:
+        if executorname:
+            rows = self._db.execute(
+                "SELECT body FROM functions WHERE colonyname = ? AND executorname = ? ORDER BY added",
+                (colonyname, executorname),
+            ).fetchall()
+        else:
+            rows = self._db.execute(
+                "SELECT body FROM functions WHERE colonyname = ? ORDER BY added", (colonyname,)
+            ).fetchall()
+        return [orjson.loads(r[0]) for r in rows]
+
+    async def remove_function(self, functionid: str) -> bool:
+        return self._db.execute("DELETE FROM functions WHERE functionid = ?", (functionid,)).rowcount == 1
+
+    async def find_functions(self, colonyname: str, executorname: str, funcname: str) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT body FROM functions WHERE colonyname = ? AND executorname = ? AND funcname = ?",
+            (colonyname, executorname, funcname),
+        ).fetchall()
+        return [orjson.loads(r[0]) for r in rows]
+
+    async def update_function(self, fn: dict[str, Any]) -> None:
+        self._db.execute("UPDATE functions SET body = ? WHERE functionid = ?", (_dumps(fn), fn["functionid"]))
+
+    # -- users ------------------------------------------------------------------------------
+
+    async def add_user(self, user: dict[str, Any]) -> bool:
+        cur = self._db.execute(
+            "INSERT INTO users (colonyname, name, userid, email, phone) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (user["colonyname"], user["name"], user["userid"], user["email"], user["phone"]),
+        )
+        return cur.rowcount == 1
+
+    @staticmethod
+    def _user(row: Sequence[Any] | None) -> dict[str, Any] | None:
+        if not row:
+            return None
+        return {"colonyname": row[0], "userid": row[1], "name": row[2], "email": row[3], "phone": row[4]}
+
+    async def get_user(self, colonyname: str, name: str) -> dict[str, Any] | None:
+        return self._user(
+            self._db.execute(
+                "SELECT colonyname, userid, name, email, phone FROM users WHERE colonyname = ? AND name = ?",
+                (colonyname, name),
+            ).fetchone()
+        )
+
+    async def get_user_by_id(self, colonyname: str, userid: str) -> dict[str, Any] | None:
+        return self._user(
+            self._db.execute(
+                "SELECT colonyname, userid, name, email, phone FROM users WHERE colonyname = ? AND userid = ?",
+                (colonyname, userid),
+            ).fetchone()
+        )
+
+    async def list_users(self, colonyname: str) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT colonyname, userid, name, email, phone FROM users WHERE colonyname = ? ORDER BY rowid",
+            (colonyname,),
+        ).fetchall()
+        return [u for u in map(self._user, rows) if u]
+
+    async def remove_user(self, colonyname: str, name: str) -> bool:
+        cur = self._db.execute("DELETE FROM users WHERE colonyname = ? AND name = ?", (colonyname, name))
+        return cur.rowcount == 1
+
+    async def change_user_id(self, colonyname: str, oldid: str, newid: str) -> bool:
+        cur = self._db.execute(
+            "UPDATE users SET userid = ? WHERE colonyname = ? AND userid = ?", (newid, colonyname, oldid)
+        )
+        return cur.rowcount > 0
+
+    # -- locations --------------------------------------------------------------------------
+
+    async def add_location(self, loc: dict[str, Any]) -> bool:
+        cur = self._db.execute(
+            "INSERT INTO locations (colonyname, name, locationid, description, long, lat) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (loc["colonyname"], loc["name"], loc["locationid"], loc["description"], loc["long"], loc["lat"]),
+        )
+        return cur.rowcount == 1
+
+    @staticmethod
+    def _location(row: Sequence[Any]) -> dict[str, Any]:
+        return {
+            "locationid": row[0],
+            "name": row[1],
+            "colonyname": row[2],
+            "description": row[3],
+            "long": row[4],
+            "lat": row[5],
+        }
+
+    async def get_location(self, colonyname: str, name: str) -> dict[str, Any] | None:
+        row = self._db.execute(
+            "SELECT locationid, name, colonyname, description, long, lat FROM locations "
+            "WHERE colonyname = ? AND name = ?",
+            (colonyname, name),
+        ).fetchone()
+        return self._location(row) if row else None
+
+    async def list_locations(self, colonyname: str) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT locationid, name, colonyname, description, long, lat FROM locations "
+            "WHERE colonyname = ? ORDER BY rowid",
+            (colonyname,),
+        ).fetchall()
+        return [self._location(r) for r in rows]
+
+    async def remove_location(self, colonyname: str, name: str) -> bool:
+        cur = self._db.execute("DELETE FROM locations WHERE colonyname = ? AND name = ?", (colonyname, name))
+        return cur.rowcount == 1
+
+    # -- processes --------------------------------------------------------------------------
+
+    def _attributes_of(self, pid: str) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            f"SELECT {_ATTRIBUTE_COLUMNS} FROM attributes WHERE targetid = ? ORDER BY added, rowid", (pid,)
+        ).fetchall()
+        return [_attribute_from_row(r) for r in rows]
+
+    def _insert_attribute(self, db: sqlite3.Connection, a: dict[str, Any], now: int) -> None:
+        db.execute(
+            f"INSERT INTO attributes ({_ATTRIBUTE_COLUMNS}, added) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                a["attributeid"],
+                a["targetid"],
+                a["targetcolonyname"],
+                a["targetprocessgraphid"],
+                a["state"],
+                a["attributetype"],
+                a["key"],
+                a["value"],
+                now,
+            ),
+        )
+
+    async def add_processes(self, processes: Sequence[ProcessRecord]) -> None:
+        with self._tx() as db:
+            for p in processes:
+                db.execute(
+                    f"INSERT INTO processes ({_PROCESS_COLUMNS}) VALUES ({_PROCESS_PLACEHOLDERS})",
+                    _process_values(p),
+                )
+                for a in p.attributes:
+                    self._insert_attribute(db, a, p.submissiontime)
+
+    async def get_process(self, processid: str) -> ProcessRecord | None:
+        row = self._db.execute(f"SELECT {_PROCESS_COLUMNS} FROM processes WHERE processid = ?", (processid,)).fetchone()
+        if not row:
+            return None
+        p = _process_from_row(row)
+        p.attributes = self._attributes_of(processid)
+        return p
+
+    async def claim_process(
+        self,
+        *,
+        colonyname: str,
+        executortype: str,
+        executorid: str,
+        executorname: str,
+        locationname: str,
+        cpu: int | None,
+        mem: int | None,
+        now: int,
+    ) -> tuple[ProcessRecord | None, bool]:
+        """Assign the best eligible process to the executor. Returns it (or None) and whether
+        assignable processes of this type exist that this executor may not take."""
+        sql = (
+            f"SELECT {_PROCESS_COLUMNS} FROM processes WHERE colonyname = ? AND executortype = ? "
+            "AND state = 0 AND waitforparents = 0 AND (locationname = '' OR locationname = ?)"
+        )
+        args: list[Any] = [colonyname, executortype, locationname.lower()]
+        if cpu is not None:
+            sql += " AND cpu <= ?"
+            args.append(cpu)
+        if mem is not None:
+            sql += " AND mem <= ?"
+            args.append(mem)
+        sql += " ORDER BY prioritytime"
+        with self._tx() as db:
+            for row in db.execute(sql, args):
+                p = _process_from_row(row)
+                if p.executornames and executorname not in p.executornames:
+                    continue
+                p.state, p.isassigned, p.assignedexecutorid, p.starttime = RUNNING, True, executorid, now
+                p.execdeadline = now + p.maxexectime * 1_000_000_000 if p.maxexectime > 0 else 0
+                db.execute(
+                    "UPDATE processes SET state = 1, isassigned = 1, assignedexecutorid = ?, starttime = ?, "
+                    "execdeadline = ? WHERE processid = ?",
+                    (executorid, now, p.execdeadline, p.processid),
+                )
+                if db.execute("UPDATE attributes SET state = 1 WHERE targetid = ?", (p.processid,)).rowcount:
+                    p.attributes = self._attributes_of(p.processid)
+                return p, False
+            others = db.execute(
+                "SELECT 1 FROM processes WHERE colonyname = ? AND executortype = ? AND state = 0 "
+                "AND waitforparents = 0 LIMIT 1",
+                (colonyname, executortype),
+            ).fetchone()
+        return None, others is not None
+
+    async def update_process(
+        self,
+        processid: str,
+        from_states: Sequence[int] | None,
+        fields: dict[str, Any],
+        assigned_to: str | None = None,
+    ) -> bool:
+        """Set ``fields`` on the process if its state is one of ``from_states`` (and, when given,
+        it is assigned to ``assigned_to``); a new ``state`` is mirrored onto its attributes."""
+        sets, values = [], []
+        for key, value in fields.items():
+            sets.append(f"{key} = ?")
+            if key in ("parents", "children", "errors"):
+                value = _dumps(value)
+            elif key == "executornames" and value is not None:
+                value = _dumps(value)
+            elif isinstance(value, bool):
+                value = int(value)
+            values.append(value)
+        sql = f"UPDATE processes SET {', '.join(sets)} WHERE processid = ?"
+        values.append(processid)
+        if from_states is not None:
+            sql += f" AND state IN ({', '.join(str(int(s)) for s in from_states)})"
+        if assigned_to is not None:
+            sql += " AND assignedexecutorid = ?"
+            values.append(assigned_to)
+        with self._tx() as db:
+            if db.execute(sql, values).rowcount != 1:
+                return False
+            if "state" in fields:
+                db.execute("UPDATE attributes SET state = ? WHERE targetid = ?", (fields["state"], processid))
+        return True
+
+    async def list_processes(
+        self,
+        colonyname: str,
+        state: int,
+        count: int,
+        *,
+        executortype: str = "",
+        label: str = "",
+        initiatorid: str = "",
+    ) -> list[ProcessRecord]:
+        sql = f"SELECT {_PROCESS_COLUMNS} FROM processes WHERE colonyname = ? AND state = ?"
+        args: list[Any] = [colonyname, state]
+        if executortype:
+            sql += " AND executortype = ?"
+            args.append(executortype)
+        elif initiatorid:
+            sql += " AND initiatorid = ?"
+            args.append(initiatorid)
+        elif label:
+            sql += " AND label = ?"
+            args.append(label)
+        if state == WAITING:
+            sql += " ORDER BY prioritytime"
+        elif state == RUNNING:
+            sql += " ORDER BY starttime"
+        else:
+            sql += " ORDER BY endtime DESC"
+        sql += " LIMIT ?"
+        args.append(count)
+        return self._with_attributes(self._db.execute(sql, args).fetchall())
+
+    def _with_attributes(self, rows: list[Any]) -> list[ProcessRecord]:
+        out = []
+        for row in rows:
+            p = _process_from_row(row)
+            p.attributes = self._attributes_of(p.processid)
+            out.append(p)
+        return out
+
+    async def process_history(self, colonyname: str, executorid: str, since: int, state: int) -> list[ProcessRecord]:
+        sql = f"SELECT {_PROCESS_COLUMNS} FROM processes WHERE colonyname = ? AND state = ? AND submissiontime >= ?"
+        args: list[Any] = [colonyname, state, since]
+        if executorid:
+            sql += " AND assignedexecutorid = ?"
+            args.append(executorid)
+        sql += " ORDER BY submissiontime"
+        return self._with_attributes(self._db.execute(sql, args).fetchall())
+
+    async def remove_process(self, processid: str) -> bool:
+        with self._tx() as db:
+            if db.execute("DELETE FROM processes WHERE processid = ?", (processid,)).rowcount != 1:
+                return False
+            db.execute("DELETE FROM attributes WHERE targetid = ?", (processid,))
+        return True
+
+    async def remove_processes(self, colonyname: str, state: int | None, *, workflows: bool) -> int:
+        graph = "processgraphid != ''" if workflows else "processgraphid = ''"
+        where = f"colonyname = ? AND {graph} AND state != 1"
+        args: list[Any] = [colonyname]
+        if state is not None:
+            where += " AND state = ?"
+            args.append(state)
+        with self._tx() as db:
+            db.execute(
+                f"DELETE FROM attributes WHERE targetid IN (SELECT processid FROM processes WHERE {where})",
+                args,
+            )
+            return db.execute(f"DELETE FROM processes WHERE {where}", args).rowcount
+
+    async def expired_running(self, before: int, limit: int = 1000) -> list[ProcessRecord]:
+        rows = self._db.execute(
+            f"SELECT {_PROCESS_COLUMNS} FROM processes WHERE state = 1 AND execdeadline > 0 "
+            "AND execdeadline < ? ORDER BY execdeadline LIMIT ?",
+            (before, limit),
+        ).fetchall()
+        return [_process_from_row(r) for r in rows]
+
+    async def expired_waiting(self, before: int, limit: int = 1000) -> list[ProcessRecord]:
+        rows = self._db.execute(
+            f"SELECT {_PROCESS_COLUMNS} FROM processes WHERE state = 0 AND waitdeadline > 0 "
+            "AND waitdeadline < ? ORDER BY prioritytime LIMIT ?",
+            (before, limit),
+        ).fetchall()
+        return [_process_from_row(r) for r in rows]
+
+    async def count_processes(self, colonyname: str | None) -> dict[int, int]:
+        if colonyname is None:
+            rows = self._db.execute("SELECT state, COUNT(*) FROM processes GROUP BY state").fetchall()
+        else:
+            rows = self._db.execute(
+                "SELECT state, COUNT(*) FROM processes WHERE colonyname = ? GROUP BY state", (colonyname,)
+            ).fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    async def count_executors(self, colonyname: str | None) -> dict[int, int]:
+        if colonyname is None:
+            rows = self._db.execute("SELECT state, COUNT(*) FROM executors GROUP BY state").fetchall()
+        else:
+            rows = self._db.execute(
+                "SELECT state, COUNT(*) FROM executors WHERE colonyname = ? GROUP BY state", (colonyname,)
+            ).fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    async def count_colonies(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM colonies").fetchone()[0])
+
+    # -- attributes -------------------------------------------------------------------------
+
+    async def add_attribute(self, attribute: dict[str, Any], now: int) -> bool:
+        try:
+            with self._tx() as db:
+                self._insert_attribute(db, attribute, now)
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    async def get_attribute(self, attributeid: str) -> dict[str, Any] | None:
+        row = self._db.execute(
+            f"SELECT {_ATTRIBUTE_COLUMNS} FROM attributes WHERE attributeid = ?", (attributeid,)
+        ).fetchone()
+        return _attribute_from_row(row) if row else None
