@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
+
 import typer
 
 from .server import dev, server_app
+
+try:  # typer >= 0.20 vendors click; its exceptions derive from TyperException
+    from typer import TyperException as _CliError
+except ImportError:  # pragma: no cover - older typer on top of click
+    from click import ClickException as _CliError
 
 app = typer.Typer(
     name="colonies",
@@ -16,8 +24,29 @@ app.add_typer(server_app, name="server")
 app.command("dev")(dev)
 
 
-def main() -> None:
-    app()
+def _class_names(exc: BaseException) -> set[str]:
+    return {cls.__name__ for cls in type(exc).__mro__}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the CLI. A malformed command line is one ``Error: ...`` line on stderr (exit 2) rather
+    than click's usage block."""
+    try:
+        result = app(args=list(argv) if argv is not None else None, prog_name="colonies", standalone_mode=False)
+    except _CliError as exc:
+        code = int(getattr(exc, "exit_code", 2))
+        if "NoArgsIsHelpError" in _class_names(exc):  # the help has been printed already
+            sys.exit(code)
+        message = " ".join(str(exc.format_message()).split())
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if "UsageError" in _class_names(exc) and ctx else ""
+        typer.secho(f"Error: {message}{hint}", fg=typer.colors.RED, err=True)
+        sys.exit(code)
+    except typer.Abort:
+        typer.secho("Aborted.", err=True)
+        sys.exit(1)
+    # Without standalone mode a command's typer.Exit(code) comes back as the return value.
+    sys.exit(result if isinstance(result, int) else 0)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -73,12 +72,17 @@ def dev(
     from ..server.run import run_server
 
     folder = data_dir or Path(os.environ.get("COLONIES_DATA_DIR") or default_data_dir(os.environ) / "dev")
-    if fresh and folder.exists():
-        shutil.rmtree(folder)
     try:
         config = load_server_config(env={}, host=host, port=port, server_id=id_of(DEV_SERVER_PRVKEY), data_dir=folder)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
+    if fresh:
+        # Only the store's own files: --data-dir may name a folder that holds other things too.
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                Path(config.store_url + suffix).unlink(missing_ok=True)
+            except OSError as exc:
+                raise _fail(f"--fresh could not remove {config.store_url + suffix}: {exc.strerror}") from None
     typer.echo(f"Colonies dev server on http://{host}:{port} (store: {config.store_url})")
     typer.echo("Run this in another shell to use it:\n")
     typer.echo(dev_exports("localhost" if host in ("127.0.0.1", "0.0.0.0") else host, port))

@@ -162,7 +162,9 @@ def open_sync(
 ) -> Subscription[T]:
     """Connect, send ``envelope`` as one text frame, and return the subscription."""
     try:
-        ws = sync_connect(url, open_timeout=open_timeout, max_size=MAX_FRAME)
+        # Entering the context gives the plain connection on every websockets version, without
+        # 17.x's warning about direct use; the Subscription closes it.
+        ws = sync_connect(url, open_timeout=open_timeout, max_size=MAX_FRAME).__enter__()
     except (OSError, TimeoutError, WebSocketException) as exc:
         raise TransportError(f"Cannot open {url}: {exc or type(exc).__name__}") from exc
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -21,11 +22,39 @@ from .context import ServerContext
 from .controllers import Controllers
 from .handlers import load_all
 from .pubsub import serve_pubsub
+from .scheduler import DISCONNECT_WATCH
 from .store import open_store
 
 __all__ = ["ColoniesApp", "create_app", "open_context"]
 
 _TEXT = "text/plain; charset=utf-8"
+
+
+class _DisconnectWatch:
+    """Started on demand by a long-poll: an event set when the client closes the connection
+    (once the body is read, ``receive`` only returns when the client disconnects)."""
+
+    __slots__ = ("event", "receive", "task")
+
+    def __init__(self, receive: Receive) -> None:
+        self.receive = receive
+        self.event: asyncio.Event | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    def __call__(self) -> asyncio.Event:
+        if self.event is None:
+            self.event = asyncio.Event()
+            self.task = asyncio.get_running_loop().create_task(self._run(self.event))
+        return self.event
+
+    async def _run(self, event: asyncio.Event) -> None:
+        while (await self.receive())["type"] != "http.disconnect":
+            pass
+        event.set()
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
 
 
 async def open_context(config: ServerConfig) -> ServerContext:
@@ -48,6 +77,12 @@ class ColoniesApp:
         self.holder = holder
         self.limit = limit
 
+    def begin_shutdown(self) -> None:
+        """Answer waiting long-polls now so that a graceful shutdown does not wait for their timeouts."""
+        ctx = self.holder.get("ctx")
+        if ctx is not None:
+            ctx.hub.close()
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != "/api" or scope["method"] != "POST":
             await self.starlette(scope, receive, send)
@@ -57,7 +92,13 @@ class ColoniesApp:
         if body is None:
             status, reply = 413, error_reply(413, f"Request body larger than the limit of {self.limit} bytes")
         else:
-            status, reply = await handle_rpc(self.holder["ctx"], body)
+            watch = _DisconnectWatch(receive)
+            token = DISCONNECT_WATCH.set(watch)
+            try:
+                status, reply = await handle_rpc(self.holder["ctx"], body)
+            finally:
+                DISCONNECT_WATCH.reset(token)
+                watch.stop()
         headers = [(b"content-type", _TEXT.encode()), (b"content-length", str(len(reply)).encode())]
         if cors:
             headers.append((b"access-control-allow-origin", b"*"))

@@ -51,6 +51,17 @@ class EventHub:
         self._process_subs: dict[str, set[Callable[[ProcessEvent], None]]] = defaultdict(set)
         self._type_subs: dict[tuple[str, int], set[Callable[[ProcessEvent], None]]] = defaultdict(set)
         self._resume: dict[str, asyncio.Event] = {}
+        self.closing = False
+
+    def close(self) -> None:
+        """The server is shutting down: release every long-poll now instead of at its timeout."""
+        self.closing = True
+        for waiters in self._waiters.values():
+            for w in waiters:
+                if not w.future.done():
+                    w.future.set_result(WOKEN_ALL)
+        for event in self._resume.values():
+            event.set()
 
     # -- assign long-polls ----------------------------------------------------------------
 
@@ -83,7 +94,7 @@ class EventHub:
     ) -> str | None:
         """Wait for an event newer than ``generation``; returns why it woke (None: timed out)."""
         key = (colonyname, executortype)
-        if self._generation[key] != generation:
+        if self._generation[key] != generation or self.closing:
             return STALE
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         waiter = _Waiter(locationname.lower(), future)

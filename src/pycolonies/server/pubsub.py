@@ -28,7 +28,8 @@ class _Connection:
     def __init__(self, ctx: ServerContext, ws: WebSocket) -> None:
         self.ctx = ctx
         self.ws = ws
-        self.outbox: asyncio.Queue[bytes] = asyncio.Queue()
+        # Frames to send; None only wakes the writer (a subscription changed the deadline).
+        self.outbox: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.deadline = float("inf")
         self.binary = False
         self.unsubscribers: list[Callable[[], None]] = []
@@ -38,6 +39,7 @@ class _Connection:
 
     def extend_deadline(self, timeout: int) -> None:
         self.deadline = min(self.deadline, time.monotonic() + max(timeout, 0))
+        self.outbox.put_nowait(None)  # the writer may be sleeping on the old deadline
 
     async def handle(self, text: str) -> bool:
         """Handle one client frame; False when the connection must be closed without a reply."""
@@ -125,11 +127,15 @@ async def serve_pubsub(ctx: ServerContext, ws: WebSocket) -> None:
                 {get, read_task}, timeout=min(remaining, 3600), return_when=asyncio.FIRST_COMPLETED
             )
             if get in done:
-                await conn.send(get.result())
+                frame = get.result()
+                if frame is not None:
+                    await conn.send(frame)
             else:
                 get.cancel()
         while not conn.outbox.empty() and not read_task.done():
-            await conn.send(conn.outbox.get_nowait())
+            frame = conn.outbox.get_nowait()
+            if frame is not None:
+                await conn.send(frame)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:

@@ -9,7 +9,7 @@ from typing import Any
 
 import uvicorn
 
-from .app import create_app
+from .app import ColoniesApp, create_app
 from .config import ServerConfig
 from .context import ServerContext
 
@@ -49,5 +49,18 @@ def run_server(
         ssl_keyfile=config.tls_key or None,
         timeout_keep_alive=120,
         backlog=2048,
+        timeout_graceful_shutdown=10,
     )
-    uvicorn.Server(uv_config).run()
+    _Server(uv_config, app).run()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, releasing assign long-polls as soon as shutdown begins."""
+
+    def __init__(self, config: uvicorn.Config, app: ColoniesApp) -> None:
+        super().__init__(config)
+        self.colonies_app = app
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        self.colonies_app.begin_shutdown()
+        await super().shutdown(sockets)

@@ -5,9 +5,12 @@ controller calls them directly."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
-from typing import Any
+from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 import orjson
 
@@ -19,7 +22,9 @@ from .resources import ResourceError, parse_cpu, parse_mem
 from .store.records import CANCELLED, FAILED, RUNNING, SUCCESS, WAITING, ProcessRecord
 
 __all__ = [
+    "DISCONNECT_WATCH",
     "ENV_ATTRIBUTE",
+    "ClientGone",
     "assign",
     "build_process",
     "cancel",
@@ -37,6 +42,39 @@ DAY_NS = 86_400 * NS
 ENV_ATTRIBUTE = 3
 EXEC_TIMEOUT_ERROR = "Maximum execution time limit exceeded"
 WAIT_TIMEOUT_ERROR = "Maximum waiting time limit exceeded"
+
+T = TypeVar("T")
+
+# Set by the HTTP layer for each request: calling it starts (once) a watch on the connection and
+# returns an event that is set when the client goes away. A long-poll whose client left must not
+# claim a process: nobody would receive it and it would stay RUNNING (upstream abandons the wait).
+DISCONNECT_WATCH: ContextVar[Callable[[], asyncio.Event] | None] = ContextVar("disconnect_watch", default=None)
+
+
+class ClientGone(RPCError):
+    """The client of a long-poll disconnected; the reply goes nowhere."""
+
+    def __init__(self) -> None:
+        super().__init__(499, "Client closed the request")
+
+
+async def _unless_gone(coro: Coroutine[Any, Any, T], gone: asyncio.Event | None) -> T | None:
+    """Await ``coro``; None when ``gone`` is set first (the caller then sees ``gone`` and stops)."""
+    if gone is None:
+        return await coro
+    task = asyncio.ensure_future(coro)
+    watcher = asyncio.ensure_future(gone.wait())
+    try:
+        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    if task.cancelled():
+        return None
+    return task.result()
 
 
 def attribute_id(targetid: str, key: str, attributetype: int) -> str:
@@ -157,17 +195,14 @@ async def assign(
     executortype, location = executor["executortype"], executor["locationname"]
     deadline = time.monotonic() + timeout if timeout > 0 else 0.0
     woken: str | None = None
+    watch = DISCONNECT_WATCH.get() if timeout > 0 else None
+    gone: asyncio.Event | None = None
     while True:
+        if gone is not None and gone.is_set():
+            # Pass on a wake-up this poll may have consumed, then give up without claiming.
+            hub.notify_waiting(colonyname, executortype)
+            raise ClientGone()
         await mark_alive(ctx, executor["executorid"])
-        if await store.is_paused(colonyname):
-            if timeout < 0:
-                raise RPCError(503, "No processes available: colony assignments are paused")
-            remaining = deadline - time.monotonic()
-            try:
-                await asyncio.wait_for(hub.resumed(colonyname).wait(), max(remaining, 0))
-            except TimeoutError:
-                raise RPCError(408, "Assignment timeout: colony assignments are paused") from None
-            continue
         generation = hub.generation(colonyname, executortype)
         process, skipped = await store.claim_process(
             colonyname=colonyname,
@@ -182,15 +217,28 @@ async def assign(
         if process is not None:
             emit(ctx, process)
             return process
+        if await store.is_paused(colonyname) and not hub.closing:
+            if timeout < 0:
+                raise RPCError(503, "No processes available: colony assignments are paused")
+            if gone is None and watch is not None:
+                gone = watch()
+            try:
+                resumed = hub.resumed(colonyname).wait()
+                await _unless_gone(asyncio.wait_for(resumed, max(deadline - time.monotonic(), 0)), gone)
+            except TimeoutError:
+                raise RPCError(408, "Assignment timeout: colony assignments are paused") from None
+            continue
         if woken == WOKEN_ONE and skipped:
             # Picked for a process this executor may not take (another name, location or size):
             # wake everyone once so that an executor that can take it looks too.
             hub.notify_waiting(colonyname, executortype, wake_all=True)
             generation = hub.generation(colonyname, executortype)
         remaining = deadline - time.monotonic()
-        if timeout <= 0 or remaining <= 0:
+        if timeout <= 0 or remaining <= 0 or hub.closing:
             break
-        woken = await hub.wait_for_work(colonyname, executortype, location, generation, remaining)
+        if gone is None and watch is not None:
+            gone = watch()
+        woken = await _unless_gone(hub.wait_for_work(colonyname, executortype, location, generation, remaining), gone)
     raise RPCError(404, "No process available for assignment")
 
 
@@ -205,7 +253,9 @@ async def close_successful(ctx: ServerContext, p: ProcessRecord, out: list[Any] 
     fields: dict[str, Any] = {"state": SUCCESS, "endtime": now}
     if out:
         fields["output"] = p.output = orjson.dumps(out).decode()
-    if not await ctx.store.update_process(p.processid, (RUNNING, SUCCESS), fields, assigned_to=p.assignedexecutorid):
+    if not await ctx.store.update_process(
+        p.processid, (RUNNING, SUCCESS), fields, assigned_to=p.assignedexecutorid, mirror_attributes=p.nattributes > 0
+    ):
         raise RPCError(400, "Failed to close process as successful, the process changed state concurrently")
     p.state, p.endtime = SUCCESS, now
     for a in p.attributes:
@@ -225,7 +275,10 @@ async def close_failed(
     now = ctx.now()
     errors = list(errors or [])
     if not await ctx.store.update_process(
-        p.processid, from_states, {"state": FAILED, "endtime": now, "errors": errors}
+        p.processid,
+        from_states,
+        {"state": FAILED, "endtime": now, "errors": errors},
+        mirror_attributes=p.nattributes > 0,
     ):
         return False
     p.state, p.endtime, p.errors = FAILED, now, errors
@@ -247,7 +300,9 @@ async def release(ctx: ServerContext, p: ProcessRecord) -> bool:
         "execdeadline": 0,
         "waitdeadline": now + p.maxwaittime * NS if p.maxwaittime > 0 else 0,
     }
-    if not await ctx.store.update_process(p.processid, (RUNNING,), fields, assigned_to=p.assignedexecutorid):
+    if not await ctx.store.update_process(
+        p.processid, (RUNNING,), fields, assigned_to=p.assignedexecutorid, mirror_attributes=p.nattributes > 0
+    ):
         return False
     p.state, p.isassigned, p.assignedexecutorid, p.retries = WAITING, False, "", p.retries + 1
     p.endtime, p.execdeadline, p.waitdeadline = now, 0, fields["waitdeadline"]
@@ -263,7 +318,9 @@ async def cancel(ctx: ServerContext, p: ProcessRecord) -> None:
     if p.state == CANCELLED:
         raise RPCError(400, "Tried to cancel already cancelled process")
     now = ctx.now()
-    if not await ctx.store.update_process(p.processid, (WAITING, RUNNING), {"state": CANCELLED, "endtime": now}):
+    if not await ctx.store.update_process(
+        p.processid, (WAITING, RUNNING), {"state": CANCELLED, "endtime": now}, mirror_attributes=p.nattributes > 0
+    ):
         raise RPCError(400, "Failed to cancel process, the process changed state concurrently")
     p.state, p.endtime = CANCELLED, now
     emit(ctx, p)

@@ -110,7 +110,11 @@ async def get_executor(call: Call, msg: ExecutorNameMsg) -> Any:
 
 @handler("getexecutorbyidmsg", GetExecutorByIdMsg, "get executor by ID")
 async def get_executor_by_id(call: Call, msg: GetExecutorByIdMsg) -> Any:
-    executor = await call.ctx.store.get_executor_by_id(msg["executorid"], msg["colonyname"])
+    # upstream ignores colonyname; it only picks among colonies when one key serves several
+    store = call.ctx.store
+    executor = await store.get_executor_by_id(msg["executorid"], msg["colonyname"])
+    if executor is None and msg["colonyname"]:
+        executor = await store.get_executor_by_id(msg["executorid"])
     if executor is None:
         raise RPCError(404, "Failed to get executor by ID, executor is nil")
     await require_member(call.ctx, call.rid, executor["colonyname"])

@@ -49,7 +49,8 @@ async def add_function(call: Call, msg: AddFunctionMsg) -> Any:
     record = dict(fn)
     record["functionid"] = fn["functionid"] or new_id()
     record["locationname"] = executor["locationname"]
-    await ctx.store.add_function(record, ctx.now())
+    if not await ctx.store.add_function(record, ctx.now()):
+        raise RPCError(400, f"Failed to add function, a function with Id <{record['functionid']}> already exists")
     return function_wire(record)
 
 

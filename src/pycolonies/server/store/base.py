@@ -81,7 +81,7 @@ class Store(ABC):
     async def change_executor_id(self, oldid: str, colonyname: str, newid: str) -> bool: ...
 
     @abstractmethod
-    async def add_function(self, fn: dict[str, Any], now: int) -> None: ...
+    async def add_function(self, fn: dict[str, Any], now: int) -> bool: ...
 
     @abstractmethod
     async def get_function(self, functionid: str) -> dict[str, Any] | None: ...
@@ -148,7 +148,8 @@ class Store(ABC):
         now: int,
     ) -> tuple[ProcessRecord | None, bool]:
         """Assign the best eligible process to the executor. Returns it (or None) and whether
-        assignable processes of this type exist that this executor may not take."""
+        assignable processes of this type exist that this executor may not take. Nothing is
+        assigned while the colony's assignments are paused."""
         ...
 
     @abstractmethod
@@ -158,9 +159,11 @@ class Store(ABC):
         from_states: Sequence[int] | None,
         fields: dict[str, Any],
         assigned_to: str | None = None,
+        mirror_attributes: bool = True,
     ) -> bool:
         """Set ``fields`` on the process if its state is one of ``from_states`` (and, when given,
-        it is assigned to ``assigned_to``); a new ``state`` is mirrored onto its attributes."""
+        it is assigned to ``assigned_to``); a new ``state`` is mirrored onto its attributes unless
+        the caller knows it has none."""
         ...
 
     @abstractmethod

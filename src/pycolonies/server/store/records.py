@@ -53,3 +53,4 @@ class ProcessRecord:
     output: str = "[]"  # JSON text
     errors: list[str] = field(default_factory=list)
     attributes: list[dict[str, Any]] = field(default_factory=list)
+    nattributes: int = 0  # how many attributes the store holds for it (``attributes`` may be unloaded)

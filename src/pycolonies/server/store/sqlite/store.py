@@ -28,9 +28,10 @@ _PROCESS_COLUMNS = (
     "waitforparents, prioritytime, cpu, mem, assignedexecutorid, initiatorid, initiatorname, "
     "submissiontime, starttime, endtime, waitdeadline, execdeadline, retries, maxwaittime, "
     "maxexectime, maxretries, label, funcname, processgraphid, spec, parents, children, input, "
-    "output, errors"
+    "output, errors, nattributes"
 )
 _PROCESS_PLACEHOLDERS = ", ".join("?" * len(_PROCESS_COLUMNS.split(",")))
+_CLAIMED_COLUMNS = ", ".join(f"processes.{c.strip()}" for c in _PROCESS_COLUMNS.split(","))
 _EXECUTOR_COLUMNS = (
     "executorid, colonyname, executorname, executortype, state, requirefuncreg, commissiontime, "
     "lastheardfromtime, locationname, capabilities, allocations, blueprintid, blueprintgen"
@@ -76,6 +77,7 @@ def _process_from_row(row: Sequence[Any]) -> ProcessRecord:
         input=row[29],
         output=row[30],
         errors=orjson.loads(row[31]),
+        nattributes=row[32],
     )
 
 
@@ -113,6 +115,7 @@ def _process_values(p: ProcessRecord) -> tuple[Any, ...]:
         p.input,
         p.output,
         _dumps(p.errors),
+        len(p.attributes) or p.nattributes,
     )
 
 
@@ -383,12 +386,13 @@ class SQLiteStore(Store):
 
     # -- functions --------------------------------------------------------------------------
 
-    async def add_function(self, fn: dict[str, Any], now: int) -> None:
-        self._db.execute(
+    async def add_function(self, fn: dict[str, Any], now: int) -> bool:
+        cur = self._db.execute(
             "INSERT INTO functions (functionid, colonyname, executorname, funcname, added, body) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (fn["functionid"], fn["colonyname"], fn["executorname"], fn["funcname"], now, _dumps(fn)),
         )
+        return cur.rowcount == 1
 
     async def get_function(self, functionid: str) -> dict[str, Any] | None:
         row = self._db.execute("SELECT body FROM functions WHERE functionid = ?", (functionid,)).fetchone()
@@ -533,12 +537,14 @@ class SQLiteStore(Store):
         )
 
     async def add_processes(self, processes: Sequence[ProcessRecord]) -> None:
+        insert = f"INSERT INTO processes ({_PROCESS_COLUMNS}) VALUES ({_PROCESS_PLACEHOLDERS})"
+        if len(processes) == 1 and not processes[0].attributes:
+            self._db.execute(insert, _process_values(processes[0]))  # one statement: atomic on its own
+            return
         with self._tx() as db:
             for p in processes:
-                db.execute(
-                    f"INSERT INTO processes ({_PROCESS_COLUMNS}) VALUES ({_PROCESS_PLACEHOLDERS})",
-                    _process_values(p),
-                )
+                p.nattributes = len(p.attributes)
+                db.execute(insert, _process_values(p))
                 for a in p.attributes:
                     self._insert_attribute(db, a, p.submissiontime)
 
@@ -547,7 +553,8 @@ class SQLiteStore(Store):
         if not row:
             return None
         p = _process_from_row(row)
-        p.attributes = self._attributes_of(processid)
+        if p.nattributes:
+            p.attributes = self._attributes_of(processid)
         return p
 
     async def claim_process(
@@ -563,40 +570,41 @@ class SQLiteStore(Store):
         now: int,
     ) -> tuple[ProcessRecord | None, bool]:
         """Assign the best eligible process to the executor. Returns it (or None) and whether
-        assignable processes of this type exist that this executor may not take."""
-        sql = (
-            f"SELECT {_PROCESS_COLUMNS} FROM processes WHERE colonyname = ? AND executortype = ? "
-            "AND state = 0 AND waitforparents = 0 AND (locationname = '' OR locationname = ?)"
+        assignable processes of this type exist that this executor may not take. Nothing is
+        assigned while the colony's assignments are paused."""
+        pick = (
+            "SELECT p.processid FROM processes p INDEXED BY processes_assignable "
+            "WHERE p.colonyname = ? AND p.executortype = ? "
+            "AND p.state = 0 AND p.waitforparents = 0 AND (p.locationname = '' OR p.locationname = ?) "
+            "AND (p.executornames IS NULL OR EXISTS (SELECT 1 FROM json_each(p.executornames) WHERE value = ?))"
         )
-        args: list[Any] = [colonyname, executortype, locationname.lower()]
+        args: list[Any] = [executorid, now, now, colonyname, executortype, locationname.lower(), executorname]
         if cpu is not None:
-            sql += " AND cpu <= ?"
+            pick += " AND p.cpu <= ?"
             args.append(cpu)
         if mem is not None:
-            sql += " AND mem <= ?"
+            pick += " AND p.mem <= ?"
             args.append(mem)
-        sql += " ORDER BY prioritytime"
-        with self._tx() as db:
-            for row in db.execute(sql, args):
-                p = _process_from_row(row)
-                if p.executornames and executorname not in p.executornames:
-                    continue
-                p.state, p.isassigned, p.assignedexecutorid, p.starttime = RUNNING, True, executorid, now
-                p.execdeadline = now + p.maxexectime * 1_000_000_000 if p.maxexectime > 0 else 0
-                db.execute(
-                    "UPDATE processes SET state = 1, isassigned = 1, assignedexecutorid = ?, starttime = ?, "
-                    "execdeadline = ? WHERE processid = ?",
-                    (executorid, now, p.execdeadline, p.processid),
-                )
-                if db.execute("UPDATE attributes SET state = 1 WHERE targetid = ?", (p.processid,)).rowcount:
-                    p.attributes = self._attributes_of(p.processid)
-                return p, False
-            others = db.execute(
+        pick += " AND NOT EXISTS (SELECT 1 FROM colonies WHERE name = ? AND paused = 1) ORDER BY p.prioritytime LIMIT 1"
+        args.append(colonyname)
+        sql = (
+            "UPDATE processes SET state = 1, isassigned = 1, assignedexecutorid = ?, starttime = ?, "
+            "execdeadline = CASE WHEN maxexectime > 0 THEN ? + maxexectime * 1000000000 ELSE 0 END "
+            f"WHERE processid = ({pick}) RETURNING {_CLAIMED_COLUMNS}"
+        )
+        row = self._db.execute(sql, args).fetchone()  # one statement: select and assign atomically
+        if row is None:
+            others = self._db.execute(
                 "SELECT 1 FROM processes WHERE colonyname = ? AND executortype = ? AND state = 0 "
                 "AND waitforparents = 0 LIMIT 1",
                 (colonyname, executortype),
             ).fetchone()
-        return None, others is not None
+            return None, others is not None
+        p = _process_from_row(row)
+        if p.nattributes:
+            self._db.execute("UPDATE attributes SET state = 1 WHERE targetid = ?", (p.processid,))
+            p.attributes = self._attributes_of(p.processid)
+        return p, False
 
     async def update_process(
         self,
@@ -604,15 +612,15 @@ class SQLiteStore(Store):
         from_states: Sequence[int] | None,
         fields: dict[str, Any],
         assigned_to: str | None = None,
+        mirror_attributes: bool = True,
     ) -> bool:
         """Set ``fields`` on the process if its state is one of ``from_states`` (and, when given,
-        it is assigned to ``assigned_to``); a new ``state`` is mirrored onto its attributes."""
+        it is assigned to ``assigned_to``); a new ``state`` is mirrored onto its attributes unless
+        the caller knows it has none."""
         sets, values = [], []
         for key, value in fields.items():
             sets.append(f"{key} = ?")
-            if key in ("parents", "children", "errors"):
-                value = _dumps(value)
-            elif key == "executornames" and value is not None:
+            if key in ("parents", "children", "errors") or (key == "executornames" and value is not None):
                 value = _dumps(value)
             elif isinstance(value, bool):
                 value = int(value)
@@ -624,11 +632,12 @@ class SQLiteStore(Store):
         if assigned_to is not None:
             sql += " AND assignedexecutorid = ?"
             values.append(assigned_to)
+        if "state" not in fields or not mirror_attributes:
+            return self._db.execute(sql, values).rowcount == 1
         with self._tx() as db:
             if db.execute(sql, values).rowcount != 1:
                 return False
-            if "state" in fields:
-                db.execute("UPDATE attributes SET state = ? WHERE targetid = ?", (fields["state"], processid))
+            db.execute("UPDATE attributes SET state = ? WHERE targetid = ?", (fields["state"], processid))
         return True
 
     async def list_processes(
@@ -666,7 +675,8 @@ class SQLiteStore(Store):
         out = []
         for row in rows:
             p = _process_from_row(row)
-            p.attributes = self._attributes_of(p.processid)
+            if p.nattributes:
+                p.attributes = self._attributes_of(p.processid)
             out.append(p)
         return out
 
@@ -743,6 +753,9 @@ class SQLiteStore(Store):
         try:
             with self._tx() as db:
                 self._insert_attribute(db, attribute, now)
+                db.execute(
+                    "UPDATE processes SET nattributes = nattributes + 1 WHERE processid = ?", (attribute["targetid"],)
+                )
         except sqlite3.IntegrityError:
             return False
         return True

@@ -92,7 +92,8 @@ CREATE TABLE processes (
     children           TEXT NOT NULL,
     input              TEXT NOT NULL,
     output             TEXT NOT NULL,
-    errors             TEXT NOT NULL
+    errors             TEXT NOT NULL,
+    nattributes        INTEGER NOT NULL DEFAULT 0  -- lets the hot paths skip the attributes table
 );
 -- The assign query: eligible processes of one colony and executor type, best prioritytime first.
 CREATE INDEX processes_assignable ON processes (colonyname, executortype, prioritytime)
