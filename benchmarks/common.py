@@ -25,14 +25,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process (Linux /proc), in seconds; 0 where unavailable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def dev_server(port: int | None = None) -> Iterator[int]:
-    """``colonies dev`` on a fresh data directory; yields its port."""
+def dev_server(port: int | None = None) -> Iterator[tuple[int, int]]:
+    """``colonies dev`` on a fresh data directory; yields its port and pid."""
     port = port or free_port()
     with tempfile.TemporaryDirectory() as data:
         proc = subprocess.Popen(
             [sys.executable, "-m", "pycolonies.cli.main", "dev", "--port", str(port), "--data-dir", data],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=dict(os.environ),
         )
         try:
             deadline = time.monotonic() + 20
@@ -44,7 +55,7 @@ def dev_server(port: int | None = None) -> Iterator[int]:
                     time.sleep(0.1)
             else:
                 raise RuntimeError("colonies dev did not start")
-            yield port
+            yield port, proc.pid
         finally:
             proc.terminate()
             proc.wait(10)

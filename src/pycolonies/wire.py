@@ -20,57 +20,61 @@ from pydantic import BaseModel
 __all__ = ["WireError", "decode"]
 
 T = TypeVar("T")
-Decoder = Callable[[Any, str], Any]
+Decoder = Callable[[Any], Any]
 
 
 class WireError(ValueError):
     """A value of the wrong JSON type; the message names the field."""
 
+    def __init__(self, expected: str, value: Any, path: str = "") -> None:
+        self.expected, self.value, self.path = expected, value, path
+        got = type(value).__name__ if value is not None else "null"
+        super().__init__(f"cannot unmarshal {got} into field {path or 'message'} of type {expected}")
+
+    def within(self, step: str) -> WireError:
+        """The same error seen from the enclosing object or array (paths are built only on failure)."""
+        path = f"{step}.{self.path}" if self.path and not self.path.startswith("[") else step + self.path
+        return WireError(self.expected, self.value, path)
+
 
 def decode(schema: type[T], value: Any) -> T:
     """Decode ``value`` (parsed JSON) against ``schema``; raises WireError on a type mismatch."""
-    return typing.cast(T, _decoder(schema)(value, ""))
+    return typing.cast(T, _decoder(schema)(value))
 
 
-def _fail(path: str, expected: str, value: Any) -> typing.NoReturn:
-    got = type(value).__name__ if value is not None else "null"
-    where = path.lstrip(".") or "message"
-    raise WireError(f"cannot unmarshal {got} into field {where} of type {expected}")
-
-
-def _dec_str(v: Any, path: str) -> str:
-    if isinstance(v, str):
+def _dec_str(v: Any) -> str:
+    if type(v) is str:
         return v
     if v is None:
         return ""
-    _fail(path, "string", v)
+    raise WireError("string", v)
 
 
-def _dec_int(v: Any, path: str) -> int:
+def _dec_int(v: Any) -> int:
     if type(v) is int:
         return v
     if v is None:
         return 0
-    _fail(path, "int", v)
+    raise WireError("int", v)
 
 
-def _dec_float(v: Any, path: str) -> float:
+def _dec_float(v: Any) -> float:
     if type(v) in (int, float):
         return v  # type: ignore[no-any-return]
     if v is None:
         return 0.0
-    _fail(path, "float64", v)
+    raise WireError("float64", v)
 
 
-def _dec_bool(v: Any, path: str) -> bool:
+def _dec_bool(v: Any) -> bool:
     if type(v) is bool:
         return v
     if v is None:
         return False
-    _fail(path, "bool", v)
+    raise WireError("bool", v)
 
 
-def _dec_any(v: Any, path: str) -> Any:
+def _dec_any(v: Any) -> Any:
     return v
 
 
@@ -93,29 +97,45 @@ def _decoder(tp: Any) -> Decoder:
         if len(members) != 1:
             return _dec_any
         inner = _decoder(members[0])
-        return lambda v, path: None if v is None else inner(v, path)
+        return lambda v: None if v is None else inner(v)
     if origin is list:
         (item_tp,) = get_args(tp) or (Any,)
         item = _decoder(item_tp)
 
-        def dec_list(v: Any, path: str) -> Any:
+        def dec_list(v: Any) -> Any:
             if v is None:
                 return None
-            if not isinstance(v, list):
-                _fail(path, "array", v)
-            return [item(x, f"{path}[{i}]") for i, x in enumerate(v)]
+            if type(v) is not list:
+                raise WireError("array", v)
+            if item is _dec_any:
+                return v
+            out = []
+            for i, x in enumerate(v):
+                try:
+                    out.append(item(x))
+                except WireError as exc:
+                    raise exc.within(f"[{i}]") from None
+            return out
 
         return dec_list
     if origin is dict:
         args = get_args(tp)
         value_dec = _decoder(args[1]) if len(args) == 2 else _dec_any
 
-        def dec_map(v: Any, path: str) -> Any:
+        def dec_map(v: Any) -> Any:
             if v is None:
                 return None
-            if not isinstance(v, dict):
-                _fail(path, "object", v)
-            return {k: value_dec(x, f"{path}.{k}") for k, x in v.items()}
+            if type(v) is not dict:
+                raise WireError("object", v)
+            if value_dec is _dec_any:
+                return v
+            out = {}
+            for k, x in v.items():
+                try:
+                    out[k] = value_dec(x)
+                except WireError as exc:
+                    raise exc.within(str(k)) from None
+            return out
 
         return dec_map
     if isinstance(tp, type) and (issubclass(tp, BaseModel) or is_typeddict(tp)):
@@ -132,15 +152,24 @@ def _struct_fields(tp: type) -> list[tuple[str, Any]]:
 def _struct_decoder(tp: type) -> Decoder:
     fields: list[tuple[str, Decoder]] = []
 
-    def dec_struct(v: Any, path: str) -> Any:
+    def dec_struct(v: Any) -> Any:
         if not fields:  # resolved lazily so that self-referencing schemas work
             fields.extend((key, _decoder(ann)) for key, ann in _struct_fields(tp))
         if v is None:
             v = {}
-        elif not isinstance(v, dict):
-            _fail(path, tp.__name__, v)
-        if any(k not in v for k, _ in fields) and any(type(k) is str and k != k.lower() for k in v):
-            v = {(k.lower() if type(k) is str else k): x for k, x in v.items()}
-        return {key: dec(v.get(key), f"{path}.{key}") for key, dec in fields}
+        elif type(v) is not dict:
+            raise WireError(tp.__name__, v)
+        for k in v:
+            if type(k) is str and not k.islower() and k.lower() != k:  # Go matches keys case-insensitively
+                v = {(k.lower() if type(k) is str else k): x for k, x in v.items()}
+                break
+        out = {}
+        get = v.get
+        for key, dec in fields:
+            try:
+                out[key] = dec(get(key))
+            except WireError as exc:
+                raise exc.within(key) from None
+        return out
 
     return dec_struct

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +18,7 @@ import pytest
 from pycolonies import Colonies, TransportError
 from pycolonies.crypto import id_of
 
-from ..conftest import Env, ServerProcess, make_env
+from ..conftest import SERVER_ID, Env, ServerProcess, free_port, make_env
 from .proc_helpers import Background, assign, call_ok, get, submit
 
 
@@ -145,3 +148,22 @@ def test_sigkill_under_load(own_env: Env, own_server: ServerProcess) -> None:
     assert not missing, f"{len(missing)} acknowledged submits lost"
     for pid, executorid in assigned:
         assert stored[pid]["state"] == 1 and stored[pid]["assignedexecutorid"] == executorid
+
+
+def test_a_second_server_on_the_same_store_is_refused(own_server: ServerProcess) -> None:
+    env = dict(
+        os.environ,
+        COLONIES_SERVER_ID=SERVER_ID,
+        COLONIES_DATA_DIR=str(own_server.data_dir),
+        COLONIES_SERVER_PORT=str(free_port()),
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pycolonies.cli.main", "server", "start"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "in use by another server" in lines[0]

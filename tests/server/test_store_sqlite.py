@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ def new_process(executortype: str = "t", priority: int = 0, now: int = 1_000, **
 
 def claim(store: SQLiteStore, name: str = "e", location: str = "", cpu: int | None = None) -> ProcessRecord | None:
     async def run() -> ProcessRecord | None:
-        process, _ = await store.claim_process(
+        claim = await store.claim_process(
             colonyname="c",
             executortype="t",
             executorid="id-" + name,
@@ -37,7 +36,7 @@ def claim(store: SQLiteStore, name: str = "e", location: str = "", cpu: int | No
             mem=None,
             now=2_000,
         )
-        return process
+        return claim.process
 
     return asyncio.run(run())
 
@@ -52,7 +51,7 @@ def test_schema_is_created_once_and_data_survives_reopening(tmp_path: Path) -> N
     again = SQLiteStore(path)  # migrations must not run twice
     stored = asyncio.run(again.get_process(p.processid))
     assert stored is not None and stored.spec == p.spec
-    versions = sqlite3.connect(path).execute("SELECT version FROM schema_migrations").fetchall()
+    versions = again._db.execute("SELECT version FROM schema_migrations").fetchall()
     assert versions == [(1,)]
 
 

@@ -19,6 +19,15 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+def _ensure_store_free(store_url: str) -> None:
+    from ..server.store.sqlite import StoreInUseError, ensure_available
+
+    try:
+        ensure_available(store_url)
+    except StoreInUseError as exc:
+        raise _fail(f"{exc} (stop it, or choose another --data-dir)") from None
+
+
 @server_app.command("start")
 def start(
     host: Annotated[str | None, typer.Option(help="Address to listen on [env: COLONIES_SERVER_HTTP_HOST]")] = None,
@@ -57,6 +66,7 @@ def start(
         f"Colonies server on {'https' if config.tls else 'http'}://{config.host}:{config.port} "
         f"(store: {config.store_url})"
     )
+    _ensure_store_free(config.store_url)
     run_server(config, log_level="info" if verbose else "warning")
 
 
@@ -83,6 +93,7 @@ def dev(
                 Path(config.store_url + suffix).unlink(missing_ok=True)
             except OSError as exc:
                 raise _fail(f"--fresh could not remove {config.store_url + suffix}: {exc.strerror}") from None
+    _ensure_store_free(config.store_url)
     typer.echo(f"Colonies dev server on http://{host}:{port} (store: {config.store_url})")
     typer.echo("Run this in another shell to use it:\n")
     typer.echo(dev_exports("localhost" if host in ("127.0.0.1", "0.0.0.0") else host, port))

@@ -20,9 +20,9 @@ from .api import handle_rpc
 from .config import ServerConfig
 from .context import ServerContext
 from .controllers import Controllers
+from .events import DEPARTURE
 from .handlers import load_all
 from .pubsub import serve_pubsub
-from .scheduler import DISCONNECT_WATCH
 from .store import open_store
 
 __all__ = ["ColoniesApp", "create_app", "open_context"]
@@ -30,27 +30,35 @@ __all__ = ["ColoniesApp", "create_app", "open_context"]
 _TEXT = "text/plain; charset=utf-8"
 
 
-class _DisconnectWatch:
-    """Started on demand by a long-poll: an event set when the client closes the connection
-    (once the body is read, ``receive`` only returns when the client disconnects)."""
+class _Connection:
+    """The client of one request, watched for disconnection only once a long-poll asks (once the
+    body is read, ``receive`` returns only when the client goes away)."""
 
-    __slots__ = ("event", "receive", "task")
+    __slots__ = ("callbacks", "gone", "receive", "task")
 
     def __init__(self, receive: Receive) -> None:
         self.receive = receive
-        self.event: asyncio.Event | None = None
+        self.gone = False
+        self.callbacks: list[Callable[[], None]] = []
         self.task: asyncio.Task[None] | None = None
 
-    def __call__(self) -> asyncio.Event:
-        if self.event is None:
-            self.event = asyncio.Event()
-            self.task = asyncio.get_running_loop().create_task(self._run(self.event))
-        return self.event
+    def on_gone(self, callback: Callable[[], None]) -> Callable[[], None]:
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._watch())
+        self.callbacks.append(callback)
 
-    async def _run(self, event: asyncio.Event) -> None:
+        def unhook() -> None:
+            with contextlib.suppress(ValueError):
+                self.callbacks.remove(callback)
+
+        return unhook
+
+    async def _watch(self) -> None:
         while (await self.receive())["type"] != "http.disconnect":
             pass
-        event.set()
+        self.gone = True
+        for callback in list(self.callbacks):
+            callback()
 
     def stop(self) -> None:
         if self.task is not None:
@@ -92,13 +100,13 @@ class ColoniesApp:
         if body is None:
             status, reply = 413, error_reply(413, f"Request body larger than the limit of {self.limit} bytes")
         else:
-            watch = _DisconnectWatch(receive)
-            token = DISCONNECT_WATCH.set(watch)
+            connection = _Connection(receive)
+            token = DEPARTURE.set(connection)
             try:
                 status, reply = await handle_rpc(self.holder["ctx"], body)
             finally:
-                DISCONNECT_WATCH.reset(token)
-                watch.stop()
+                DEPARTURE.reset(token)
+                connection.stop()
         headers = [(b"content-type", _TEXT.encode()), (b"content-length", str(len(reply)).encode())]
         if cors:
             headers.append((b"access-control-allow-origin", b"*"))

@@ -16,20 +16,41 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict, deque
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["STALE", "WOKEN_ALL", "WOKEN_ONE", "EventHub", "ProcessEvent"]
+__all__ = ["DEPARTURE", "GONE", "STALE", "WOKEN_ALL", "WOKEN_ONE", "Departure", "EventHub", "ProcessEvent"]
 
 
-# Why a waiter woke: it was picked for one event, or everyone was woken, or it was already stale.
-WOKEN_ONE, WOKEN_ALL, STALE = "one", "all", "stale"
+# Why a wait ended: picked for one event, everyone woken, already stale, or the client left.
+WOKEN_ONE, WOKEN_ALL, STALE, GONE = "one", "all", "stale", "gone"
+
+
+class Departure(Protocol):
+    """The client of a long-poll, as far as a wait needs to know: has it gone away?"""
+
+    gone: bool
+
+    def on_gone(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` when the client goes away; returns a function that unregisters it."""
+        ...
+
+
+# Set by the HTTP layer for each request. A long-poll whose client left must not claim a process:
+# nobody would receive it and it would stay RUNNING (upstream abandons the wait too).
+DEPARTURE: ContextVar[Departure | None] = ContextVar("departure", default=None)
+
+
+def _settle(future: asyncio.Future[str | None], value: str | None) -> None:
+    if not future.done():
+        future.set_result(value)
 
 
 @dataclass(slots=True)
 class _Waiter:
     location: str
-    future: asyncio.Future[str]
+    future: asyncio.Future[str | None]
 
 
 @dataclass(slots=True)
@@ -50,7 +71,7 @@ class EventHub:
         self._generation: dict[tuple[str, str], int] = defaultdict(int)
         self._process_subs: dict[str, set[Callable[[ProcessEvent], None]]] = defaultdict(set)
         self._type_subs: dict[tuple[str, int], set[Callable[[ProcessEvent], None]]] = defaultdict(set)
-        self._resume: dict[str, asyncio.Event] = {}
+        self._resume: dict[str, list[asyncio.Future[str | None]]] = defaultdict(list)
         self.closing = False
 
     def close(self) -> None:
@@ -58,10 +79,23 @@ class EventHub:
         self.closing = True
         for waiters in self._waiters.values():
             for w in waiters:
-                if not w.future.done():
-                    w.future.set_result(WOKEN_ALL)
-        for event in self._resume.values():
-            event.set()
+                _settle(w.future, WOKEN_ALL)
+        for futures in self._resume.values():
+            for future in futures:
+                _settle(future, WOKEN_ALL)
+
+    async def _wait(
+        self, future: asyncio.Future[str | None], timeout: float, departure: Departure | None
+    ) -> str | None:
+        """Await ``future`` for at most ``timeout`` seconds (None then), or until the client leaves."""
+        timer = asyncio.get_running_loop().call_later(timeout, _settle, future, None)
+        unhook = departure.on_gone(lambda: _settle(future, GONE)) if departure is not None else None
+        try:
+            return await future
+        finally:
+            timer.cancel()
+            if unhook is not None:
+                unhook()
 
     # -- assign long-polls ----------------------------------------------------------------
 
@@ -90,22 +124,24 @@ class EventHub:
                 return
 
     async def wait_for_work(
-        self, colonyname: str, executortype: str, locationname: str, generation: int, timeout: float
+        self,
+        colonyname: str,
+        executortype: str,
+        locationname: str,
+        generation: int,
+        timeout: float,
+        departure: Departure | None = None,
     ) -> str | None:
         """Wait for an event newer than ``generation``; returns why it woke (None: timed out)."""
         key = (colonyname, executortype)
         if self._generation[key] != generation or self.closing:
             return STALE
-        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         waiter = _Waiter(locationname.lower(), future)
         self._waiters[key].append(waiter)
         try:
-            return await asyncio.wait_for(future, timeout)
-        except TimeoutError:
-            return None
+            return await self._wait(future, timeout, departure)
         finally:
-            if not future.done():
-                future.cancel()
             queue = self._waiters.get(key)
             if queue is not None:
                 try:
@@ -117,16 +153,25 @@ class EventHub:
 
     # -- pause / resume -------------------------------------------------------------------
 
-    def resumed(self, colonyname: str) -> asyncio.Event:
-        event = self._resume.get(colonyname)
-        if event is None:
-            event = self._resume[colonyname] = asyncio.Event()
-        return event
+    async def wait_resumed(self, colonyname: str, timeout: float, departure: Departure | None = None) -> str | None:
+        """Wait until the colony's assignments resume; None when ``timeout`` passes first."""
+        if self.closing:
+            return STALE
+        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._resume[colonyname].append(future)
+        try:
+            return await self._wait(future, timeout, departure)
+        finally:
+            futures = self._resume.get(colonyname)
+            if futures is not None:
+                if future in futures:
+                    futures.remove(future)
+                if not futures:
+                    del self._resume[colonyname]
 
     def notify_resumed(self, colonyname: str) -> None:
-        event = self._resume.pop(colonyname, None)
-        if event is not None:
-            event.set()
+        for future in self._resume.pop(colonyname, []):
+            _settle(future, WOKEN_ALL)
 
     # -- subscriptions --------------------------------------------------------------------
 

@@ -50,6 +50,9 @@ def run_server(
         timeout_keep_alive=120,
         backlog=2048,
         timeout_graceful_shutdown=10,
+        proxy_headers=False,
+        server_header=False,
+        date_header=False,
     )
     _Server(uv_config, app).run()
 

@@ -4,25 +4,20 @@ controller calls them directly."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import time
-from collections.abc import Callable, Coroutine
-from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 
 from ..rpc import RPCError
 from .context import ServerContext, new_id
 from .encode import normalize_spec, process_wire
-from .events import WOKEN_ONE, ProcessEvent
+from .events import DEPARTURE, WOKEN_ONE, ProcessEvent
 from .resources import ResourceError, parse_cpu, parse_mem
 from .store.records import CANCELLED, FAILED, RUNNING, SUCCESS, WAITING, ProcessRecord
 
 __all__ = [
-    "DISCONNECT_WATCH",
     "ENV_ATTRIBUTE",
     "ClientGone",
     "assign",
@@ -43,38 +38,12 @@ ENV_ATTRIBUTE = 3
 EXEC_TIMEOUT_ERROR = "Maximum execution time limit exceeded"
 WAIT_TIMEOUT_ERROR = "Maximum waiting time limit exceeded"
 
-T = TypeVar("T")
-
-# Set by the HTTP layer for each request: calling it starts (once) a watch on the connection and
-# returns an event that is set when the client goes away. A long-poll whose client left must not
-# claim a process: nobody would receive it and it would stay RUNNING (upstream abandons the wait).
-DISCONNECT_WATCH: ContextVar[Callable[[], asyncio.Event] | None] = ContextVar("disconnect_watch", default=None)
-
 
 class ClientGone(RPCError):
     """The client of a long-poll disconnected; the reply goes nowhere."""
 
     def __init__(self) -> None:
         super().__init__(499, "Client closed the request")
-
-
-async def _unless_gone(coro: Coroutine[Any, Any, T], gone: asyncio.Event | None) -> T | None:
-    """Await ``coro``; None when ``gone`` is set first (the caller then sees ``gone`` and stops)."""
-    if gone is None:
-        return await coro
-    task = asyncio.ensure_future(coro)
-    watcher = asyncio.ensure_future(gone.wait())
-    try:
-        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        watcher.cancel()
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-    if task.cancelled():
-        return None
-    return task.result()
 
 
 def attribute_id(targetid: str, key: str, attributetype: int) -> str:
@@ -195,16 +164,15 @@ async def assign(
     executortype, location = executor["executortype"], executor["locationname"]
     deadline = time.monotonic() + timeout if timeout > 0 else 0.0
     woken: str | None = None
-    watch = DISCONNECT_WATCH.get() if timeout > 0 else None
-    gone: asyncio.Event | None = None
+    departure = DEPARTURE.get() if timeout > 0 else None
     while True:
-        if gone is not None and gone.is_set():
+        if departure is not None and departure.gone:
             # Pass on a wake-up this poll may have consumed, then give up without claiming.
             hub.notify_waiting(colonyname, executortype)
             raise ClientGone()
         await mark_alive(ctx, executor["executorid"])
         generation = hub.generation(colonyname, executortype)
-        process, skipped = await store.claim_process(
+        claim = await store.claim_process(
             colonyname=colonyname,
             executortype=executortype,
             executorid=executor["executorid"],
@@ -214,21 +182,16 @@ async def assign(
             mem=mem,
             now=ctx.now(),
         )
-        if process is not None:
-            emit(ctx, process)
-            return process
-        if await store.is_paused(colonyname) and not hub.closing:
+        if claim.process is not None:
+            emit(ctx, claim.process)
+            return claim.process
+        if claim.paused and not hub.closing:
             if timeout < 0:
                 raise RPCError(503, "No processes available: colony assignments are paused")
-            if gone is None and watch is not None:
-                gone = watch()
-            try:
-                resumed = hub.resumed(colonyname).wait()
-                await _unless_gone(asyncio.wait_for(resumed, max(deadline - time.monotonic(), 0)), gone)
-            except TimeoutError:
-                raise RPCError(408, "Assignment timeout: colony assignments are paused") from None
+            if await hub.wait_resumed(colonyname, max(deadline - time.monotonic(), 0), departure) is None:
+                raise RPCError(408, "Assignment timeout: colony assignments are paused")
             continue
-        if woken == WOKEN_ONE and skipped:
+        if woken == WOKEN_ONE and claim.skipped:
             # Picked for a process this executor may not take (another name, location or size):
             # wake everyone once so that an executor that can take it looks too.
             hub.notify_waiting(colonyname, executortype, wake_all=True)
@@ -236,9 +199,7 @@ async def assign(
         remaining = deadline - time.monotonic()
         if timeout <= 0 or remaining <= 0 or hub.closing:
             break
-        if gone is None and watch is not None:
-            gone = watch()
-        woken = await _unless_gone(hub.wait_for_work(colonyname, executortype, location, generation, remaining), gone)
+        woken = await hub.wait_for_work(colonyname, executortype, location, generation, remaining, departure)
     raise RPCError(404, "No process available for assignment")
 
 

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-from .records import ProcessRecord
+from .records import Claim, ProcessRecord
 
 __all__ = ["Store"]
 
@@ -146,10 +146,9 @@ class Store(ABC):
         cpu: int | None,
         mem: int | None,
         now: int,
-    ) -> tuple[ProcessRecord | None, bool]:
-        """Assign the best eligible process to the executor. Returns it (or None) and whether
-        assignable processes of this type exist that this executor may not take. Nothing is
-        assigned while the colony's assignments are paused."""
+    ) -> Claim:
+        """Assign the best eligible process to the executor. Nothing is assigned while the colony's
+        assignments are paused."""
         ...
 
     @abstractmethod

@@ -54,3 +54,14 @@ class ProcessRecord:
     errors: list[str] = field(default_factory=list)
     attributes: list[dict[str, Any]] = field(default_factory=list)
     nattributes: int = 0  # how many attributes the store holds for it (``attributes`` may be unloaded)
+
+
+@dataclass(slots=True)
+class Claim:
+    """The outcome of an assign attempt: the process, or why there was none. ``skipped``: assignable
+    processes of the executor's type exist that this executor may not take (name, location, size);
+    ``paused``: the colony's assignments are paused."""
+
+    process: ProcessRecord | None
+    skipped: bool = False
+    paused: bool = False

@@ -9,7 +9,10 @@ stays correct.
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
@@ -19,9 +22,11 @@ from typing import Any
 import orjson
 
 from ..base import Store
-from ..records import RUNNING, WAITING, ProcessRecord
+from ..records import RUNNING, WAITING, Claim, ProcessRecord
 
-__all__ = ["SQLiteStore"]
+__all__ = ["SQLiteStore", "StoreInUseError", "ensure_available"]
+
+log = logging.getLogger("pycolonies.store")
 
 _PROCESS_COLUMNS = (
     "processid, colonyname, executortype, locationname, executornames, state, isassigned, "
@@ -150,20 +155,90 @@ def _attribute_from_row(row: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+class StoreInUseError(RuntimeError):
+    """Another server process has this store open."""
+
+
+def _claim_ownership(path: str) -> Any:
+    """Hold an exclusive lock on ``<path>.lock`` for the life of the store: one server per file."""
+    handle = open(path + ".lock", "a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise StoreInUseError(f"the store {path} is in use by another server") from None
+    return handle
+
+
+def ensure_available(path: str) -> None:
+    """Raise StoreInUseError now if another server holds the store (for a friendly start-up error)."""
+    if path != ":memory:" and Path(path).parent.exists():
+        _claim_ownership(path).close()
+
+
+class _Checkpointer:
+    """A thread that checkpoints the WAL every ``interval`` seconds on its own connection."""
+
+    def __init__(self, path: str, interval: float) -> None:
+        self._path = path
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpointer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA busy_timeout=5000")
+        try:
+            while not self._stop.wait(self._interval):
+                try:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                except sqlite3.Error:
+                    log.warning("WAL checkpoint failed; retrying", exc_info=True)
+        finally:
+            db.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
 class SQLiteStore(Store):
     """Everything the server keeps, in one SQLite file."""
 
-    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL") -> None:
+    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL", checkpoint_interval: float = 0.5) -> None:
         self.path = str(path)
+        self._owner: Any = None
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._owner = _claim_ownership(self.path)
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.execute("PRAGMA foreign_keys=OFF")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.execute("PRAGMA cache_size=-65536")
+        self._db.execute("PRAGMA journal_size_limit=67108864")
         self._migrate()
+        # This process alone writes the file (see _claim_ownership), so lookups made on every
+        # request can be cached exactly: each cache is dropped by every write to what it holds.
+        self._executor_cache: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self._user_cache: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self._function_cache: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        self._checkpointer: _Checkpointer | None = None
+        if self.path != ":memory:":
+            # Checkpoints (copying the WAL into the database, with its fsync) run on a thread of
+            # their own instead of inside whichever commit crosses the threshold.
+            self._db.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpointer = _Checkpointer(self.path, checkpoint_interval)
+
+    def _forget(self, *, executors: bool = False, users: bool = False, functions: bool = False) -> None:
+        if executors:
+            self._executor_cache.clear()
+        if users:
+            self._user_cache.clear()
+        if functions:
+            self._function_cache.clear()
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -193,7 +268,12 @@ class SQLiteStore(Store):
             db.executescript(f"BEGIN IMMEDIATE;\n{script}\nINSERT INTO schema_migrations VALUES ({version});\nCOMMIT;")
 
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._db.close()
+        if self._owner is not None:
+            self._owner.close()
 
     # -- server -----------------------------------------------------------------------------
 
@@ -230,6 +310,7 @@ class SQLiteStore(Store):
         return cur.rowcount == 1
 
     async def remove_colony(self, name: str) -> bool:
+        self._forget(executors=True, users=True, functions=True)
         with self._tx() as db:
             cur = db.execute("DELETE FROM colonies WHERE name = ?", (name,))
             if cur.rowcount == 0:
@@ -255,6 +336,7 @@ class SQLiteStore(Store):
     # -- executors --------------------------------------------------------------------------
 
     async def add_executor(self, e: dict[str, Any], *, replace: bool) -> bool:
+        self._forget(executors=True, functions=True)
         values = (
             e["executorid"],
             e["colonyname"],
@@ -294,7 +376,11 @@ class SQLiteStore(Store):
         return _executor_from_row(row) if row else None
 
     async def get_executor_by_id(self, executorid: str, colonyname: str = "") -> dict[str, Any] | None:
-        """The executor with this id (in ``colonyname`` when given; one key may serve several colonies)."""
+        """The executor with this id (in ``colonyname`` when given; one key may serve several colonies).
+        The result is shared: treat it as read-only."""
+        key = (executorid, colonyname)
+        if key in self._executor_cache:
+            return self._executor_cache[key]
         if colonyname:
             row = self._db.execute(
                 f"SELECT {_EXECUTOR_COLUMNS} FROM executors WHERE executorid = ? AND colonyname = ?",
@@ -305,7 +391,9 @@ class SQLiteStore(Store):
                 f"SELECT {_EXECUTOR_COLUMNS} FROM executors WHERE executorid = ? ORDER BY state = 3 LIMIT 1",
                 (executorid,),
             ).fetchone()
-        return _executor_from_row(row) if row else None
+        executor = _executor_from_row(row) if row else None
+        self._executor_cache[key] = executor
+        return executor
 
     async def list_executors(self, colonyname: str) -> list[dict[str, Any]]:
         rows = self._db.execute(
@@ -315,6 +403,7 @@ class SQLiteStore(Store):
         return [_executor_from_row(r) for r in rows]
 
     async def set_executor_state(self, colonyname: str, executorname: str, state: int) -> bool:
+        self._forget(executors=True)
         cur = self._db.execute(
             "UPDATE executors SET state = ? WHERE colonyname = ? AND executorname = ?",
             (state, colonyname, executorname),
@@ -322,6 +411,7 @@ class SQLiteStore(Store):
         return cur.rowcount == 1
 
     async def update_executor(self, colonyname: str, executorname: str, **fields: Any) -> bool:
+        self._forget(executors=True)
         sets, values = [], []
         for key, value in fields.items():
             sets.append(f"{key} = ?")
@@ -333,9 +423,11 @@ class SQLiteStore(Store):
         return cur.rowcount == 1
 
     async def touch_executor(self, executorid: str, now: int) -> None:
+        self._forget(executors=True)
         self._db.execute("UPDATE executors SET lastheardfromtime = ? WHERE executorid = ?", (now, executorid))
 
     async def unregister_executor(self, colonyname: str, executorname: str) -> list[str]:
+        self._forget(executors=True, functions=True)
         with self._tx() as db:
             row = db.execute(
                 "SELECT executorid FROM executors WHERE colonyname = ? AND executorname = ?",
@@ -378,6 +470,7 @@ class SQLiteStore(Store):
         return [(r[0], r[1]) for r in rows]
 
     async def change_executor_id(self, oldid: str, colonyname: str, newid: str) -> bool:
+        self._forget(executors=True)
         cur = self._db.execute(
             "UPDATE executors SET executorid = ? WHERE executorid = ? AND colonyname = ?",
             (newid, oldid, colonyname),
@@ -387,6 +480,7 @@ class SQLiteStore(Store):
     # -- functions --------------------------------------------------------------------------
 
     async def add_function(self, fn: dict[str, Any], now: int) -> bool:
+        self._forget(functions=True)
         cur = self._db.execute(
             "INSERT INTO functions (functionid, colonyname, executorname, funcname, added, body) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -411,21 +505,27 @@ class SQLiteStore(Store):
         return [orjson.loads(r[0]) for r in rows]
 
     async def remove_function(self, functionid: str) -> bool:
+        self._forget(functions=True)
         return self._db.execute("DELETE FROM functions WHERE functionid = ?", (functionid,)).rowcount == 1
 
     async def find_functions(self, colonyname: str, executorname: str, funcname: str) -> list[dict[str, Any]]:
-        rows = self._db.execute(
-            "SELECT body FROM functions WHERE colonyname = ? AND executorname = ? AND funcname = ?",
-            (colonyname, executorname, funcname),
-        ).fetchall()
-        return [orjson.loads(r[0]) for r in rows]
+        key = (colonyname, executorname, funcname)
+        if key not in self._function_cache:
+            rows = self._db.execute(
+                "SELECT body FROM functions WHERE colonyname = ? AND executorname = ? AND funcname = ?",
+                (colonyname, executorname, funcname),
+            ).fetchall()
+            self._function_cache[key] = [orjson.loads(r[0]) for r in rows]
+        return [dict(fn) for fn in self._function_cache[key]]
 
     async def update_function(self, fn: dict[str, Any]) -> None:
+        self._forget(functions=True)
         self._db.execute("UPDATE functions SET body = ? WHERE functionid = ?", (_dumps(fn), fn["functionid"]))
 
     # -- users ------------------------------------------------------------------------------
 
     async def add_user(self, user: dict[str, Any]) -> bool:
+        self._forget(users=True)
         cur = self._db.execute(
             "INSERT INTO users (colonyname, name, userid, email, phone) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (user["colonyname"], user["name"], user["userid"], user["email"], user["phone"]),
@@ -447,12 +547,15 @@ class SQLiteStore(Store):
         )
 
     async def get_user_by_id(self, colonyname: str, userid: str) -> dict[str, Any] | None:
-        return self._user(
-            self._db.execute(
-                "SELECT colonyname, userid, name, email, phone FROM users WHERE colonyname = ? AND userid = ?",
-                (colonyname, userid),
-            ).fetchone()
-        )
+        key = (colonyname, userid)
+        if key not in self._user_cache:
+            self._user_cache[key] = self._user(
+                self._db.execute(
+                    "SELECT colonyname, userid, name, email, phone FROM users WHERE colonyname = ? AND userid = ?",
+                    (colonyname, userid),
+                ).fetchone()
+            )
+        return self._user_cache[key]
 
     async def list_users(self, colonyname: str) -> list[dict[str, Any]]:
         rows = self._db.execute(
@@ -462,10 +565,12 @@ class SQLiteStore(Store):
         return [u for u in map(self._user, rows) if u]
 
     async def remove_user(self, colonyname: str, name: str) -> bool:
+        self._forget(users=True)
         cur = self._db.execute("DELETE FROM users WHERE colonyname = ? AND name = ?", (colonyname, name))
         return cur.rowcount == 1
 
     async def change_user_id(self, colonyname: str, oldid: str, newid: str) -> bool:
+        self._forget(users=True)
         cur = self._db.execute(
             "UPDATE users SET userid = ? WHERE colonyname = ? AND userid = ?", (newid, colonyname, oldid)
         )
@@ -568,10 +673,9 @@ class SQLiteStore(Store):
         cpu: int | None,
         mem: int | None,
         now: int,
-    ) -> tuple[ProcessRecord | None, bool]:
-        """Assign the best eligible process to the executor. Returns it (or None) and whether
-        assignable processes of this type exist that this executor may not take. Nothing is
-        assigned while the colony's assignments are paused."""
+    ) -> Claim:
+        """Assign the best eligible process to the executor. Nothing is assigned while the colony's
+        assignments are paused."""
         pick = (
             "SELECT p.processid FROM processes p INDEXED BY processes_assignable "
             "WHERE p.colonyname = ? AND p.executortype = ? "
@@ -594,17 +698,18 @@ class SQLiteStore(Store):
         )
         row = self._db.execute(sql, args).fetchone()  # one statement: select and assign atomically
         if row is None:
-            others = self._db.execute(
-                "SELECT 1 FROM processes WHERE colonyname = ? AND executortype = ? AND state = 0 "
-                "AND waitforparents = 0 LIMIT 1",
-                (colonyname, executortype),
+            paused, others = self._db.execute(
+                "SELECT (SELECT paused FROM colonies WHERE name = ?), EXISTS (SELECT 1 FROM processes "
+                "INDEXED BY processes_assignable WHERE colonyname = ? AND executortype = ? AND state = 0 "
+                "AND waitforparents = 0)",
+                (colonyname, colonyname, executortype),
             ).fetchone()
-            return None, others is not None
+            return Claim(None, skipped=bool(others), paused=bool(paused))
         p = _process_from_row(row)
         if p.nattributes:
             self._db.execute("UPDATE attributes SET state = 1 WHERE targetid = ?", (p.processid,))
             p.attributes = self._attributes_of(p.processid)
-        return p, False
+        return Claim(p)
 
     async def update_process(
         self,

@@ -100,10 +100,11 @@ CREATE INDEX processes_assignable ON processes (colonyname, executortype, priori
     WHERE state = 0 AND waitforparents = 0;
 CREATE INDEX processes_by_state ON processes (colonyname, state, prioritytime);
 CREATE INDEX processes_by_end ON processes (colonyname, state, endtime);
-CREATE INDEX processes_exec_deadline ON processes (execdeadline) WHERE state = 1;
+-- Running processes are few (bounded by the executors): one index serves the exec-deadline sweep
+-- and the lookup of an executor's processes.
+CREATE INDEX processes_running ON processes (assignedexecutorid, execdeadline) WHERE state = 1;
 CREATE INDEX processes_wait_deadline ON processes (waitdeadline) WHERE state = 0 AND waitdeadline > 0;
 CREATE INDEX processes_by_graph ON processes (processgraphid) WHERE processgraphid != '';
-CREATE INDEX processes_by_executor ON processes (assignedexecutorid) WHERE state = 1;
 
 CREATE TABLE attributes (
     attributeid          TEXT PRIMARY KEY,
