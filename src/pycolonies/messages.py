@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from .models import Allocations, Attribute, Capabilities, Colony, Executor, FuncSpec, Function, Location, User
+from .models import (
+    Allocations,
+    Attribute,
+    Capabilities,
+    Colony,
+    Executor,
+    FuncSpec,
+    Function,
+    Location,
+    User,
+    WorkflowSpec,
+)
 
 
 class Msg(TypedDict):
@@ -178,3 +189,31 @@ class SubscribeProcessesMsg(Msg):
     executortype: str
     state: int
     timeout: int
+
+
+class SubmitWorkflowSpecMsg(Msg):
+    spec: WorkflowSpec | None
+
+
+class ProcessGraphIdMsg(Msg):
+    processgraphid: str
+    all: bool
+
+
+class GetProcessGraphsMsg(Msg):
+    colonyname: str
+    count: int
+    state: int
+
+
+class RemoveAllProcessGraphsMsg(Msg):
+    colonyname: str
+    state: int
+
+
+class AddChildMsg(Msg):
+    processgraphid: str
+    parentprocessid: str
+    childprocessid: str
+    spec: FuncSpec | None
+    insert: bool

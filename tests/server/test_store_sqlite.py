@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pycolonies.models import FuncSpec
-from pycolonies.server.scheduler import build_process
+from pycolonies.server.processes import build_process
 from pycolonies.server.store.records import RUNNING, ProcessRecord
 from pycolonies.server.store.sqlite import SQLiteStore
 from pycolonies.wire import decode
@@ -52,7 +52,9 @@ def test_schema_is_created_once_and_data_survives_reopening(tmp_path: Path) -> N
     stored = asyncio.run(again.get_process(p.processid))
     assert stored is not None and stored.spec == p.spec
     versions = again._db.execute("SELECT version FROM schema_migrations").fetchall()
-    assert versions == [(1,)]
+    folder = Path(__file__).parents[2] / "src" / "pycolonies" / "server" / "store" / "sqlite" / "migrations"
+    expected = sorted(int(f.name.split("_", 1)[0]) for f in folder.glob("*.sql"))
+    assert [v for (v,) in versions] == expected  # each migration applied exactly once
 
 
 def test_claim_takes_the_best_priority_and_never_twice(tmp_path: Path) -> None:

@@ -4,37 +4,31 @@ controller calls them directly."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from typing import Any
 
 import orjson
 
 from ..rpc import RPCError
-from .context import ServerContext, new_id
-from .encode import normalize_spec, process_wire
-from .events import DEPARTURE, WOKEN_ONE, ProcessEvent
+from . import workflows
+from .context import ServerContext
+from .events import DEPARTURE, WOKEN_ONE
+from .processes import NS, build_process, emit
 from .resources import ResourceError, parse_cpu, parse_mem
 from .store.records import CANCELLED, FAILED, RUNNING, SUCCESS, WAITING, ProcessRecord
 
 __all__ = [
-    "ENV_ATTRIBUTE",
     "ClientGone",
     "assign",
-    "build_process",
     "cancel",
     "close_failed",
     "close_successful",
-    "emit",
     "expire_deadlines",
     "mark_alive",
     "release",
     "submit",
 ]
 
-NS = 1_000_000_000
-DAY_NS = 86_400 * NS
-ENV_ATTRIBUTE = 3
 EXEC_TIMEOUT_ERROR = "Maximum execution time limit exceeded"
 WAIT_TIMEOUT_ERROR = "Maximum waiting time limit exceeded"
 
@@ -44,83 +38,6 @@ class ClientGone(RPCError):
 
     def __init__(self) -> None:
         super().__init__(499, "Client closed the request")
-
-
-def attribute_id(targetid: str, key: str, attributetype: int) -> str:
-    return hashlib.sha3_256(f"{targetid}{key}{attributetype}".encode()).hexdigest()
-
-
-def build_process(
-    spec: dict[str, Any],
-    *,
-    initiatorid: str,
-    initiatorname: str,
-    now: int,
-    processgraphid: str = "",
-    waitforparents: bool = False,
-) -> ProcessRecord:
-    """A new WAITING process from a decoded FunctionSpec. Raises RPCError(400) for bad resources."""
-    try:
-        normalized, cpu, mem = normalize_spec(spec)
-    except ResourceError as exc:
-        raise RPCError(400, str(exc)) from None
-    pid = new_id()
-    cond = normalized["conditions"]
-    colonyname = cond["colonyname"]
-    maxwait = spec["maxwaittime"]
-    process = ProcessRecord(
-        processid=pid,
-        colonyname=colonyname,
-        executortype=cond["executortype"],
-        locationname=cond.get("locationname", "").lower(),
-        executornames=cond["executornames"] or None,
-        state=WAITING,
-        isassigned=False,
-        waitforparents=waitforparents,
-        prioritytime=now - spec["priority"] * DAY_NS,
-        cpu=cpu,
-        mem=mem,
-        assignedexecutorid="",
-        initiatorid=initiatorid,
-        initiatorname=initiatorname,
-        submissiontime=now,
-        starttime=0,
-        endtime=0,
-        waitdeadline=now + maxwait * NS if maxwait > 0 else 0,
-        execdeadline=0,
-        retries=0,
-        maxwaittime=maxwait,
-        maxexectime=spec["maxexectime"],
-        maxretries=spec["maxretries"],
-        label=spec["label"],
-        funcname=spec["funcname"],
-        processgraphid=processgraphid,
-        spec=orjson.dumps(normalized).decode(),
-    )
-    process.attributes = [
-        {
-            "attributeid": attribute_id(pid, key, ENV_ATTRIBUTE),
-            "targetid": pid,
-            "targetcolonyname": colonyname,
-            "targetprocessgraphid": processgraphid,
-            "state": WAITING,
-            "attributetype": ENV_ATTRIBUTE,
-            "key": key,
-            "value": value,
-        }
-        for key, value in normalized["env"].items()
-    ]
-    return process
-
-
-def emit(ctx: ServerContext, p: ProcessRecord) -> None:
-    """Tell subscribers that ``p`` is now in ``p.state``; wake an assigner when it is WAITING."""
-    if p.state == WAITING and not p.waitforparents:
-        ctx.hub.notify_waiting(p.colonyname, p.executortype, p.locationname)
-    if ctx.hub.has_process_subscribers(p.processid):
-        ctx.hub.publish(
-            ProcessEvent(p.processid, p.colonyname, p.executortype, p.locationname, p.state, process_wire(p))
-        )
 
 
 async def submit(ctx: ServerContext, spec: dict[str, Any], initiatorid: str, initiatorname: str) -> ProcessRecord:
@@ -183,6 +100,8 @@ async def assign(
             now=ctx.now(),
         )
         if claim.process is not None:
+            if claim.process.processgraphid:
+                await workflows.on_assigned(ctx, claim.process)
             emit(ctx, claim.process)
             return claim.process
         if claim.paused and not hub.closing:
@@ -211,6 +130,7 @@ async def close_successful(ctx: ServerContext, p: ProcessRecord, out: list[Any] 
     if p.state == WAITING:
         raise RPCError(400, "Tried to set waiting process as successful without being running")
     now = ctx.now()
+    was_running = p.state == RUNNING
     fields: dict[str, Any] = {"state": SUCCESS, "endtime": now}
     if out:
         fields["output"] = p.output = orjson.dumps(out).decode()
@@ -223,6 +143,8 @@ async def close_successful(ctx: ServerContext, p: ProcessRecord, out: list[Any] 
         a["state"] = SUCCESS
     await _update_function_stats(ctx, p, executorname)
     emit(ctx, p)
+    if p.processgraphid and was_running:
+        await workflows.on_succeeded(ctx, p)
 
 
 async def close_failed(
@@ -246,6 +168,8 @@ async def close_failed(
     for a in p.attributes:
         a["state"] = FAILED
     emit(ctx, p)
+    if p.processgraphid:
+        await workflows.on_failed(ctx, p)
     return True
 
 

@@ -73,4 +73,4 @@ async def dispatch(h: Handler, call: Call, message: Any) -> Any:
 
 def load_all() -> None:
     """Import every handler module so that their registrations run."""
-    from . import attributes, colonies, executors, functions, locations, processes, server, users  # noqa: F401
+    from . import attributes, colonies, executors, functions, locations, processes, server, users, workflows  # noqa: F401

@@ -7,7 +7,7 @@ from typing import Any
 from ...messages import AddAttributeMsg, GetAttributeMsg
 from ...rpc import RPCError
 from ..auth import require_member
-from ..scheduler import attribute_id
+from ..processes import attribute_id
 from ..store.records import RUNNING
 from . import Call, handler
 

@@ -60,7 +60,7 @@ async def colony_stats(call: Call, msg: ColonyNameMsg) -> Any:
     await require_member(call.ctx, call.rid, name)
     procs = await store.count_processes(name)
     execs = await store.count_executors(name)
-    graphs: dict[int, int] = {}  # process graphs arrive with the workflow messages
+    graphs = await store.count_graphs(name)
     stats: dict[str, Any] = {
         "colonies": 1,
         "executors": sum(execs.values()),

@@ -17,7 +17,7 @@ from ...rpc import RPCError
 from ...timefmt import parse_ns
 from ..auth import require_colony_owner, require_member
 from ..encode import executor_wire
-from ..scheduler import emit
+from ..processes import emit
 from . import Call, handler
 
 PENDING, APPROVED, REJECTED, UNREGISTERED = 0, 1, 2, 3

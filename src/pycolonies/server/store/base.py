@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-from .records import Claim, ProcessRecord
+from .records import Claim, GraphRecord, ProcessRecord
 
 __all__ = ["Store"]
 
@@ -202,6 +202,63 @@ class Store(ABC):
 
     @abstractmethod
     async def count_colonies(self) -> int: ...
+
+    @abstractmethod
+    async def add_graph(self, graph: GraphRecord, processes: Sequence[ProcessRecord]) -> None:
+        """Store a graph and all its processes in one transaction."""
+        ...
+
+    @abstractmethod
+    async def get_graph(self, processgraphid: str) -> GraphRecord | None: ...
+
+    @abstractmethod
+    async def list_graphs(self, colonyname: str, state: int, count: int) -> list[GraphRecord]: ...
+
+    @abstractmethod
+    async def count_graphs(self, colonyname: str) -> dict[int, int]: ...
+
+    @abstractmethod
+    async def update_graph(
+        self, processgraphid: str, from_states: Sequence[int] | None, fields: dict[str, Any]
+    ) -> bool: ...
+
+    @abstractmethod
+    async def count_graph_success(self, processgraphid: str) -> tuple[int, int, int] | None:
+        """One more process of the graph succeeded: returns (successful, total, graph state)."""
+        ...
+
+    @abstractmethod
+    async def graph_processes(self, processgraphid: str) -> list[ProcessRecord]: ...
+
+    @abstractmethod
+    async def parent_succeeded(self, childid: str) -> int | None:
+        """One parent of ``childid`` succeeded: returns how many of its parents are still pending."""
+        ...
+
+    @abstractmethod
+    async def outputs(self, processids: Sequence[str]) -> dict[str, str]:
+        """The output JSON text of each process."""
+        ...
+
+    @abstractmethod
+    async def add_child(self, child: ProcessRecord, parent: str, insert: bool, before: str) -> bool:
+        """Store ``child`` under ``parent`` and rewire the graph (protocol core/30-semantics.md 6.5):
+        ``insert`` hands the parent's children to the child; otherwise the child is a new leaf, or,
+        with ``before``, a new parent of that existing process. False if the parent is not RUNNING."""
+        ...
+
+    @abstractmethod
+    async def cancel_graph(self, processgraphid: str, now: int) -> list[str]:
+        """Cancel every waiting or running process of the graph and the graph; returns their ids."""
+        ...
+
+    @abstractmethod
+    async def remove_graph(self, processgraphid: str) -> bool: ...
+
+    @abstractmethod
+    async def remove_graphs(self, colonyname: str, state: int | None) -> int:
+        """Remove the colony's graphs in ``state`` (all but running ones for None) with their processes."""
+        ...
 
     @abstractmethod
     async def add_attribute(self, attribute: dict[str, Any], now: int) -> bool: ...

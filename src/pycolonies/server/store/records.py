@@ -54,6 +54,7 @@ class ProcessRecord:
     errors: list[str] = field(default_factory=list)
     attributes: list[dict[str, Any]] = field(default_factory=list)
     nattributes: int = 0  # how many attributes the store holds for it (``attributes`` may be unloaded)
+    pendingparents: int = 0  # parents that have not succeeded yet (workflows)
 
 
 @dataclass(slots=True)
@@ -65,3 +66,21 @@ class Claim:
     process: ProcessRecord | None
     skipped: bool = False
     paused: bool = False
+
+
+@dataclass(slots=True)
+class GraphRecord:
+    """A process graph (workflow instance). ``processids`` is in spec order, then add-child order."""
+
+    processgraphid: str
+    colonyname: str
+    initiatorid: str
+    initiatorname: str
+    rootprocessids: list[str]
+    processids: list[str]
+    state: int
+    submissiontime: int
+    starttime: int = 0
+    endtime: int = 0
+    nprocesses: int = 0
+    nsuccessful: int = 0

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from ..base import Store
-from ..records import RUNNING, WAITING, Claim, ProcessRecord
+from ..records import RUNNING, WAITING, Claim, GraphRecord, ProcessRecord
 
 __all__ = ["SQLiteStore", "StoreInUseError", "ensure_available"]
 
@@ -33,9 +33,13 @@ _PROCESS_COLUMNS = (
     "waitforparents, prioritytime, cpu, mem, assignedexecutorid, initiatorid, initiatorname, "
     "submissiontime, starttime, endtime, waitdeadline, execdeadline, retries, maxwaittime, "
     "maxexectime, maxretries, label, funcname, processgraphid, spec, parents, children, input, "
-    "output, errors, nattributes"
+    "output, errors, nattributes, pendingparents"
 )
 _PROCESS_PLACEHOLDERS = ", ".join("?" * len(_PROCESS_COLUMNS.split(",")))
+_GRAPH_COLUMNS = (
+    "processgraphid, colonyname, initiatorid, initiatorname, rootprocessids, processids, state, "
+    "submissiontime, starttime, endtime, nprocesses, nsuccessful"
+)
 _CLAIMED_COLUMNS = ", ".join(f"processes.{c.strip()}" for c in _PROCESS_COLUMNS.split(","))
 _EXECUTOR_COLUMNS = (
     "executorid, colonyname, executorname, executortype, state, requirefuncreg, commissiontime, "
@@ -83,6 +87,7 @@ def _process_from_row(row: Sequence[Any]) -> ProcessRecord:
         output=row[30],
         errors=orjson.loads(row[31]),
         nattributes=row[32],
+        pendingparents=row[33],
     )
 
 
@@ -121,6 +126,7 @@ def _process_values(p: ProcessRecord) -> tuple[Any, ...]:
         p.output,
         _dumps(p.errors),
         len(p.attributes) or p.nattributes,
+        p.pendingparents,
     )
 
 
@@ -323,6 +329,7 @@ class SQLiteStore(Store):
                 (name, name),
             )
             db.execute("DELETE FROM processes WHERE colonyname = ?", (name,))
+            db.execute("DELETE FROM process_graphs WHERE colonyname = ?", (name,))
         return True
 
     async def set_paused(self, name: str, paused: bool) -> bool:
@@ -851,6 +858,204 @@ class SQLiteStore(Store):
 
     async def count_colonies(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM colonies").fetchone()[0])
+
+    # -- process graphs -------------------------------------------------------------------
+
+    @staticmethod
+    def _graph(row: Sequence[Any]) -> GraphRecord:
+        return GraphRecord(
+            processgraphid=row[0],
+            colonyname=row[1],
+            initiatorid=row[2],
+            initiatorname=row[3],
+            rootprocessids=orjson.loads(row[4]),
+            processids=orjson.loads(row[5]),
+            state=row[6],
+            submissiontime=row[7],
+            starttime=row[8],
+            endtime=row[9],
+            nprocesses=row[10],
+            nsuccessful=row[11],
+        )
+
+    async def add_graph(self, graph: GraphRecord, processes: Sequence[ProcessRecord]) -> None:
+        """Store a graph and all its processes in one transaction."""
+        insert = f"INSERT INTO processes ({_PROCESS_COLUMNS}) VALUES ({_PROCESS_PLACEHOLDERS})"
+        with self._tx() as db:
+            db.execute(
+                f"INSERT INTO process_graphs ({_GRAPH_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+                (
+                    graph.processgraphid,
+                    graph.colonyname,
+                    graph.initiatorid,
+                    graph.initiatorname,
+                    _dumps(graph.rootprocessids),
+                    _dumps(graph.processids),
+                    graph.state,
+                    graph.submissiontime,
+                    graph.starttime,
+                    graph.endtime,
+                    graph.nprocesses,
+                    graph.nsuccessful,
+                ),
+            )
+            for p in processes:
+                p.nattributes = len(p.attributes)
+                db.execute(insert, _process_values(p))
+                for a in p.attributes:
+                    self._insert_attribute(db, a, p.submissiontime)
+
+    async def get_graph(self, processgraphid: str) -> GraphRecord | None:
+        row = self._db.execute(
+            f"SELECT {_GRAPH_COLUMNS} FROM process_graphs WHERE processgraphid = ?", (processgraphid,)
+        ).fetchone()
+        return self._graph(row) if row else None
+
+    async def list_graphs(self, colonyname: str, state: int, count: int) -> list[GraphRecord]:
+        rows = self._db.execute(
+            f"SELECT {_GRAPH_COLUMNS} FROM process_graphs WHERE colonyname = ? AND state = ? "
+            "ORDER BY submissiontime DESC LIMIT ?",
+            (colonyname, state, count),
+        ).fetchall()
+        return [self._graph(r) for r in rows]
+
+    async def count_graphs(self, colonyname: str) -> dict[int, int]:
+        rows = self._db.execute(
+            "SELECT state, COUNT(*) FROM process_graphs WHERE colonyname = ? GROUP BY state", (colonyname,)
+        ).fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    async def update_graph(
+        self, processgraphid: str, from_states: Sequence[int] | None, fields: dict[str, Any]
+    ) -> bool:
+        sets = ", ".join(f"{key} = ?" for key in fields)
+        sql = f"UPDATE process_graphs SET {sets} WHERE processgraphid = ?"
+        if from_states is not None:
+            sql += f" AND state IN ({', '.join(str(int(s)) for s in from_states)})"
+        return self._db.execute(sql, (*fields.values(), processgraphid)).rowcount == 1
+
+    async def count_graph_success(self, processgraphid: str) -> tuple[int, int, int] | None:
+        """One more process of the graph succeeded: returns (successful, total, graph state)."""
+        row = self._db.execute(
+            "UPDATE process_graphs SET nsuccessful = nsuccessful + 1 WHERE processgraphid = ? "
+            "RETURNING nsuccessful, nprocesses, state",
+            (processgraphid,),
+        ).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    async def graph_processes(self, processgraphid: str) -> list[ProcessRecord]:
+        rows = self._db.execute(
+            f"SELECT {_PROCESS_COLUMNS} FROM processes WHERE processgraphid = ?", (processgraphid,)
+        ).fetchall()
+        return [_process_from_row(r) for r in rows]
+
+    async def parent_succeeded(self, childid: str) -> int | None:
+        """One parent of ``childid`` succeeded: returns how many of its parents are still pending."""
+        row = self._db.execute(
+            "UPDATE processes SET pendingparents = pendingparents - 1 WHERE processid = ? RETURNING pendingparents",
+            (childid,),
+        ).fetchone()
+        return row[0] if row else None
+
+    async def outputs(self, processids: Sequence[str]) -> dict[str, str]:
+        """The output JSON text of each process."""
+        out: dict[str, str] = {}
+        for start in range(0, len(processids), 500):
+            chunk = processids[start : start + 500]
+            rows = self._db.execute(
+                f"SELECT processid, output FROM processes WHERE processid IN ({', '.join('?' * len(chunk))})", chunk
+            ).fetchall()
+            out.update((r[0], r[1]) for r in rows)
+        return out
+
+    async def add_child(self, child: ProcessRecord, parent: str, insert: bool, before: str) -> bool:
+        """Store ``child`` under ``parent`` and rewire the graph (protocol core/30-semantics.md 6.5):
+        ``insert`` hands the parent's children to the child; otherwise the child is a new leaf, or,
+        with ``before``, a new parent of that existing process. False if the parent is not RUNNING."""
+        with self._tx() as db:
+            row = db.execute("SELECT children, state FROM processes WHERE processid = ?", (parent,)).fetchone()
+            if row is None or row[1] != RUNNING:
+                return False
+            children: list[str] = orjson.loads(row[0])
+            if insert:
+                child.children = children
+                for grandchild in children:
+                    got = db.execute("SELECT parents FROM processes WHERE processid = ?", (grandchild,)).fetchone()
+                    if got is not None:
+                        parents = [child.processid if p == parent else p for p in orjson.loads(got[0])]
+                        db.execute(
+                            "UPDATE processes SET parents = ? WHERE processid = ?", (_dumps(parents), grandchild)
+                        )
+                children = [child.processid]
+            else:
+                children = [*children, child.processid]
+                if before:
+                    got = db.execute("SELECT parents FROM processes WHERE processid = ?", (before,)).fetchone()
+                    if got is not None:
+                        child.children = [before]
+                        db.execute(
+                            "UPDATE processes SET parents = ?, pendingparents = pendingparents + 1 WHERE processid = ?",
+                            (_dumps([*orjson.loads(got[0]), child.processid]), before),
+                        )
+            db.execute("UPDATE processes SET children = ? WHERE processid = ?", (_dumps(children), parent))
+            child.nattributes = len(child.attributes)
+            db.execute(
+                f"INSERT INTO processes ({_PROCESS_COLUMNS}) VALUES ({_PROCESS_PLACEHOLDERS})", _process_values(child)
+            )
+            for a in child.attributes:
+                self._insert_attribute(db, a, child.submissiontime)
+            graph = db.execute(
+                "SELECT processids FROM process_graphs WHERE processgraphid = ?", (child.processgraphid,)
+            ).fetchone()
+            if graph is not None:
+                db.execute(
+                    "UPDATE process_graphs SET processids = ?, nprocesses = nprocesses + 1 WHERE processgraphid = ?",
+                    (_dumps([*orjson.loads(graph[0]), child.processid]), child.processgraphid),
+                )
+        return True
+
+    async def cancel_graph(self, processgraphid: str, now: int) -> list[str]:
+        """Cancel every waiting or running process of the graph and the graph; returns their ids."""
+        with self._tx() as db:
+            ids = [
+                r[0]
+                for r in db.execute(
+                    "UPDATE processes SET state = 4, endtime = ? WHERE processgraphid = ? AND state IN (0, 1) "
+                    "RETURNING processid",
+                    (now, processgraphid),
+                )
+            ]
+            for pid in ids:
+                db.execute("UPDATE attributes SET state = 4 WHERE targetid = ?", (pid,))
+            db.execute(
+                "UPDATE process_graphs SET state = 4, endtime = ? WHERE processgraphid = ?", (now, processgraphid)
+            )
+        return ids
+
+    async def remove_graph(self, processgraphid: str) -> bool:
+        with self._tx() as db:
+            if db.execute("DELETE FROM process_graphs WHERE processgraphid = ?", (processgraphid,)).rowcount != 1:
+                return False
+            self._delete_graph_processes(db, "processgraphid = ?", (processgraphid,))
+        return True
+
+    async def remove_graphs(self, colonyname: str, state: int | None) -> int:
+        """Remove the colony's graphs in ``state`` (all but running ones for None) with their processes."""
+        where, args = "colonyname = ? AND state != 1", [colonyname]
+        if state is not None:
+            where += " AND state = ?"
+            args.append(state)
+        with self._tx() as db:
+            ids = [r[0] for r in db.execute(f"DELETE FROM process_graphs WHERE {where} RETURNING processgraphid", args)]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                self._delete_graph_processes(db, f"processgraphid IN ({', '.join('?' * len(chunk))})", chunk)
+        return len(ids)
+
+    @staticmethod
+    def _delete_graph_processes(db: sqlite3.Connection, where: str, args: Sequence[Any]) -> None:
+        db.execute(f"DELETE FROM attributes WHERE targetid IN (SELECT processid FROM processes WHERE {where})", args)
+        db.execute(f"DELETE FROM processes WHERE {where}", args)
 
     # -- attributes -------------------------------------------------------------------------
 
