@@ -10,9 +10,11 @@ from .models import (
     Attribute,
     Capabilities,
     Colony,
+    Cron,
     Executor,
     FuncSpec,
     Function,
+    Generator,
     Location,
     User,
     WorkflowSpec,
@@ -217,3 +219,76 @@ class AddChildMsg(Msg):
     childprocessid: str
     spec: FuncSpec | None
     insert: bool
+
+
+class AddCronMsg(Msg):
+    cron: Cron | None
+
+
+class CronIdMsg(Msg):
+    cronid: str
+
+
+class RemoveCronMsg(Msg):
+    cronid: str
+    all: bool
+
+
+class GetCronsMsg(Msg):
+    colonyname: str
+    count: int
+
+
+class AddGeneratorMsg(Msg):
+    generator: Generator | None
+
+
+class GeneratorIdMsg(Msg):
+    generatorid: str
+
+
+class RemoveGeneratorMsg(Msg):
+    generatorid: str
+    all: bool
+
+
+class ResolveGeneratorMsg(Msg):
+    colonyname: str
+    generatorname: str
+
+
+class GetGeneratorsMsg(Msg):
+    colonyname: str
+    count: int
+
+
+class PackGeneratorMsg(Msg):
+    generatorid: str
+    arg: str
+
+
+class AddLogMsg(Msg):
+    processid: str
+    message: str
+
+
+class AddExecutorLogMsg(Msg):
+    colonyname: str
+    executorname: str
+    message: str
+
+
+class GetLogsMsg(Msg):
+    colonyname: str
+    processid: str
+    executorname: str
+    count: int
+    since: int
+    latest: bool
+
+
+class SearchLogsMsg(Msg):
+    colonyname: str
+    text: str
+    days: int
+    count: int

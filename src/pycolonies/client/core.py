@@ -861,47 +861,70 @@ def add_log(c: BaseClient, processid: str, logmsg: str, prvkey: str | None = Non
 def add_executor_log(
     c: BaseClient, colonyname: str, executorname: str, message: str, prvkey: str | None = None
 ) -> Call[Any]:
-    """Append a log line of the signing executor that belongs to no process."""
+    """Append a log line of the signing executor that belongs to no process (Go SDK: AddLogToExecutor);
+    ``executorname`` must be the signer's name."""
     return _call("addexecutorlogmsg", prvkey, colonyname=colonyname, executorname=executorname, message=message)
 
 
 @_rpc
 def get_process_log(
-    c: BaseClient, colonyname: str, processid: str, count: int, since: int, prvkey: str | None = None
+    c: BaseClient,
+    colonyname: str,
+    processid: str,
+    count: int,
+    since: int,
+    prvkey: str | None = None,
+    *,
+    latest: bool = False,
 ) -> Call[Any]:
-    """Up to ``count`` log lines of a process newer than ``since`` (Unix ns)."""
-    return _call(
-        "getlogsmsg",
-        prvkey,
-        colonyname=colonyname,
-        executorid="",
-        processid=processid,
-        count=count,
-        since=since,
-    )
+    """Up to ``count`` (at most 500) log lines of a process, oldest first: the first ones with a
+    timestamp after ``since`` (Unix ns; ``since <= 0``: from the beginning), or with
+    ``latest=True`` the newest ``count`` lines. A list of log dicts, or None when there are none."""
+    msg: dict[str, Any] = {
+        "msgtype": "getlogsmsg",
+        "colonyname": colonyname,
+        "executorid": "",
+        "processid": processid,
+        "count": count,
+        "since": since,
+    }
+    if latest:
+        msg["latest"] = True
+    return Call(msg, prvkey, as_raw)
 
 
 @_rpc
 def get_executor_log(
-    c: BaseClient, colonyname: str, executorname: str, count: int, since: int, prvkey: str | None = None
+    c: BaseClient,
+    colonyname: str,
+    executorname: str,
+    count: int,
+    since: int,
+    prvkey: str | None = None,
+    *,
+    latest: bool = False,
 ) -> Call[Any]:
-    """Up to ``count`` log lines of an executor newer than ``since`` (Unix ns)."""
-    return _call(
-        "getlogsmsg",
-        prvkey,
-        colonyname=colonyname,
-        executorname=executorname,
-        processid="",
-        count=count,
-        since=since,
-    )
+    """The same as :func:`get_process_log` for the lines an executor (by name) wrote in the colony,
+    both for its processes and with :func:`add_executor_log`."""
+    msg: dict[str, Any] = {
+        "msgtype": "getlogsmsg",
+        "colonyname": colonyname,
+        "executorname": executorname,
+        "processid": "",
+        "count": count,
+        "since": since,
+    }
+    if latest:
+        msg["latest"] = True
+    return Call(msg, prvkey, as_raw)
 
 
 @_rpc
 def search_logs(
     c: BaseClient, colonyname: str, text: str, days: int, count: int, prvkey: str | None = None
 ) -> Call[Any]:
-    """Log lines of the last ``days`` days that contain ``text``."""
+    """Up to ``count`` (at most 100) log lines of the colony from the last ``days`` (at most 30) days
+    whose message contains ``text`` (case-sensitive); None when there are none."""
     return _call("searchlogsmsg", prvkey, colonyname=colonyname, text=text, days=days, count=count)
 
 
@@ -1024,7 +1047,7 @@ def get_cron(c: BaseClient, cronid: str, prvkey: str | None = None) -> Call[Any]
 
 @_rpc
 def get_crons(c: BaseClient, colonyname: str, count: int, prvkey: str | None = None) -> Call[Any]:
-    """Up to ``count`` crons of a colony; None when none."""
+    """Up to ``count`` crons of a colony; [] when none."""
     return _call("getcronsmsg", prvkey, colonyname=colonyname, count=count)
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "on_failed",
     "on_succeeded",
     "submit_workflow",
+    "validate_specs",
 ]
 
 _INVALID_DEPENDENCIES = (
@@ -36,7 +37,7 @@ _INVALID_DEPENDENCIES = (
 _COLORS = {WAITING: "#eee8d8", RUNNING: "#4689cd", SUCCESS: "#92d050", FAILED: "#cb4239", CANCELLED: "#f5a623"}
 
 
-def _validate(specs: list[dict[str, Any]]) -> dict[str, list[str]]:
+def validate_specs(specs: list[dict[str, Any]]) -> dict[str, list[str]]:
     """Each node's parents by name; raises RPCError(400) for missing, duplicate, unknown or cyclic names."""
     parents: dict[str, list[str]] = {}
     for spec in specs:
@@ -85,14 +86,19 @@ def _find_cycle(parents: dict[str, list[str]]) -> list[str]:
 
 
 async def submit_workflow(
-    ctx: ServerContext, spec: dict[str, Any], initiatorid: str, initiatorname: str
+    ctx: ServerContext,
+    spec: dict[str, Any],
+    initiatorid: str,
+    initiatorname: str,
+    root_input: list[Any] | None = None,
 ) -> GraphRecord:
-    """Create a graph and its processes from a decoded WorkflowSpec; nothing is stored if it is invalid."""
+    """Create a graph and its processes from a decoded WorkflowSpec; nothing is stored if it is invalid.
+    ``root_input`` (a cron's previous outputs) becomes the input of the root processes."""
     colonyname = spec["colonyname"]
     specs = spec["functionspecs"] or []
     if not specs:
         raise RPCError(400, "Failed to submit workflow, the workflow has no function specs")
-    parents_by_name = _validate(specs)
+    parents_by_name = validate_specs(specs)
     now = ctx.now()
     graphid = new_id()
     by_name: dict[str, ProcessRecord] = {}
@@ -112,6 +118,8 @@ async def submit_workflow(
             waitforparents=bool(deps),
         )
         p.pendingparents = len(deps)
+        if root_input and not deps:
+            p.input = orjson.dumps(root_input).decode()
         by_name[fs["nodename"]] = p
         processes.append(p)
     for p, raw in zip(processes, specs, strict=True):

@@ -1,4 +1,4 @@
-"""Background loops: deadlines (every second) and stale-executor cleanup."""
+"""Background loops: deadlines (every second), stale-executor cleanup, crons and generators."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from ..context import ServerContext
 from ..handlers.executors import unregister
 from ..scheduler import expire_deadlines
+from ..triggers import check_crons, check_generators
 
 __all__ = ["Controllers"]
 
@@ -39,6 +40,10 @@ class Controllers:
             asyncio.create_task(self._every(1.0, expire_deadlines, "deadlines")),
             asyncio.create_task(
                 self._every(float(self.ctx.config.cleanup_interval_seconds), cleanup_stale_executors, "cleanup")
+            ),
+            asyncio.create_task(self._every(self.ctx.config.cron_checker_period_ms / 1000, check_crons, "crons")),
+            asyncio.create_task(
+                self._every(self.ctx.config.generator_checker_period_ms / 1000, check_generators, "generators")
             ),
         ]
 

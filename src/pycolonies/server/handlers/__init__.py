@@ -41,18 +41,20 @@ class Handler:
     schema: type
     verb: str
     func: HandlerFunc
+    mismatch_verb: str = ""  # when upstream words the msgtype-mismatch text differently
 
 
 HANDLERS: dict[str, Handler] = {}
 
 
-def handler(msgtype: str, schema: type, verb: str) -> Callable[[HandlerFunc], HandlerFunc]:
-    """Register ``func`` for ``msgtype``; ``verb`` completes upstream's "Failed to <verb>" texts."""
+def handler(msgtype: str, schema: type, verb: str, mismatch_verb: str = "") -> Callable[[HandlerFunc], HandlerFunc]:
+    """Register ``func`` for ``msgtype``; ``verb`` completes upstream's "Failed to <verb>" texts
+    (``mismatch_verb``, when given, the msgtype-mismatch one)."""
 
     def register(func: HandlerFunc) -> HandlerFunc:
         if msgtype in HANDLERS:
             raise RuntimeError(f"two handlers for {msgtype}")
-        HANDLERS[msgtype] = Handler(msgtype, schema, verb, func)
+        HANDLERS[msgtype] = Handler(msgtype, schema, verb, func, mismatch_verb)
         return func
 
     return register
@@ -67,10 +69,23 @@ async def dispatch(h: Handler, call: Call, message: Any) -> Any:
     except WireError as exc:
         raise RPCError(400, f"Failed to {h.verb}, invalid JSON: {exc}") from None
     if msg["msgtype"] != call.payloadtype:
-        raise RPCError(400, f"Failed to {h.verb}, msg.MsgType does not match payloadType")
+        raise RPCError(400, f"Failed to {h.mismatch_verb or h.verb}, msg.MsgType does not match payloadType")
     return await h.func(call, msg)
 
 
 def load_all() -> None:
     """Import every handler module so that their registrations run."""
-    from . import attributes, colonies, executors, functions, locations, processes, server, users, workflows  # noqa: F401
+    from . import (  # noqa: F401
+        attributes,
+        colonies,
+        crons,
+        executors,
+        functions,
+        generators,
+        locations,
+        logs,
+        processes,
+        server,
+        users,
+        workflows,
+    )

@@ -265,3 +265,127 @@ class Store(ABC):
 
     @abstractmethod
     async def get_attribute(self, attributeid: str) -> dict[str, Any] | None: ...
+
+    # -- crons and generators (protocol ext/30-crons-generators.md); records are dicts with the
+    # wire's field names and times in Unix nanoseconds. Firings are claimed by conditional updates
+    # so that several trigger loops (or replicas) never start one instant or one batch twice.
+
+    @abstractmethod
+    async def add_cron(self, cron: dict[str, Any]) -> bool:
+        """Insert a cron; False if its colony already has a cron of that name."""
+        ...
+
+    @abstractmethod
+    async def get_cron(self, cronid: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    async def list_crons(self, colonyname: str, count: int) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    async def crons_to_check(self, now: int) -> list[dict[str, Any]]:
+        """Crons not evaluated yet (``nextrun`` 0) or due (``nextrun`` before ``now``)."""
+        ...
+
+    @abstractmethod
+    async def remove_cron(self, cronid: str) -> bool: ...
+
+    @abstractmethod
+    async def move_cron_nextrun(self, cronid: str, expected: int, nextrun: int, *, first: bool = False) -> bool:
+        """Set ``nextrun`` if it still is ``expected``; True for the one caller that moved it (the
+        claim of a firing). ``first`` (the first evaluation) also clears lastrun and prevprocessgraphid."""
+        ...
+
+    @abstractmethod
+    async def record_cron_run(self, cronid: str, lastrun: int, prevprocessgraphid: str, nextrun: int | None) -> None:
+        """After a run: set lastrun and prevprocessgraphid (and nextrun unless None)."""
+        ...
+
+    @abstractmethod
+    async def add_generator(self, generator: dict[str, Any]) -> bool:
+        """Insert a generator; False if its colony already has a generator of that name."""
+        ...
+
+    @abstractmethod
+    async def get_generator(self, generatorid: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    async def get_generator_by_name(self, colonyname: str, name: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    async def list_generators(self, colonyname: str, count: int) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    async def remove_generator(self, generatorid: str) -> bool:
+        """Remove a generator and its pending arguments."""
+        ...
+
+    @abstractmethod
+    async def pack_generator(self, arg: dict[str, Any], now: int) -> None:
+        """Queue ``arg`` ({argid, generatorid, colonyname, arg}) and set the generator's firstpack
+        to ``now`` if it is still 0."""
+        ...
+
+    @abstractmethod
+    async def count_generator_args(self, generatorid: str) -> int: ...
+
+    @abstractmethod
+    async def pending_generators(self) -> list[tuple[dict[str, Any], int]]:
+        """Every generator with pending arguments, with how many."""
+        ...
+
+    @abstractmethod
+    async def take_generator_args(
+        self, generatorid: str, count: int, *, exact: bool, lastrun: int, now: int
+    ) -> list[dict[str, Any]]:
+        """Claim a batch atomically: if the generator's lastrun still is ``lastrun``, remove its
+        oldest ``count`` arguments (all or none when ``exact``), set lastrun to ``now`` and return
+        them oldest first; otherwise return []."""
+        ...
+
+    @abstractmethod
+    async def return_generator_args(
+        self, generatorid: str, args: Sequence[dict[str, Any]], lastrun: int, now: int
+    ) -> None:
+        """Undo ``take_generator_args`` (the workflow could not be submitted): put the arguments
+        back in their places and lastrun back to ``lastrun`` if it still is ``now``."""
+        ...
+
+    # -- logs (protocol ext/40-logs.md) -----------------------------------------------------
+    # A log is the wire dict {processid, colonyname, executorname, message, timestamp}; lists
+    # come back oldest first (timestamp, then insertion order).
+
+    @abstractmethod
+    async def add_log(self, log: dict[str, Any], added: int) -> None:
+        """Store one line; ``added`` (Unix ns) is the storing time used by search and retention."""
+        ...
+
+    @abstractmethod
+    async def get_process_logs(
+        self, processid: str, count: int, since: int = 0, latest: bool = False
+    ) -> list[dict[str, Any]]:
+        """Up to ``count`` lines of the process: the newest ones when ``latest``, else the first ones
+        with a timestamp after ``since`` (when > 0)."""
+        ...
+
+    @abstractmethod
+    async def get_executor_logs(
+        self, colonyname: str, executorname: str, count: int, since: int = 0, latest: bool = False
+    ) -> list[dict[str, Any]]:
+        """The same selection over the lines the executor wrote in the colony (process and executor logs)."""
+        ...
+
+    @abstractmethod
+    async def search_logs(self, colonyname: str, text: str, days: int, count: int, now: int) -> list[dict[str, Any]]:
+        """Up to ``count`` lines of the colony added in the ``days`` days before ``now`` whose message
+        contains ``text`` (case-sensitive, literal)."""
+        ...
+
+    @abstractmethod
+    async def remove_logs(self, colonyname: str) -> int:
+        """Remove every line of the colony; returns how many."""
+        ...
+
+    @abstractmethod
+    async def remove_logs_before(self, before: int) -> int:
+        """Remove every line added before ``before`` (Unix ns), for retention; returns how many."""
+        ...

@@ -23,6 +23,7 @@ import orjson
 
 from ..base import Store
 from ..records import RUNNING, WAITING, Claim, GraphRecord, ProcessRecord
+from .triggers import TriggerTables
 
 __all__ = ["SQLiteStore", "StoreInUseError", "ensure_available"]
 
@@ -45,6 +46,8 @@ _EXECUTOR_COLUMNS = (
     "executorid, colonyname, executorname, executortype, state, requirefuncreg, commissiontime, "
     "lastheardfromtime, locationname, capabilities, allocations, blueprintid, blueprintgen"
 )
+_INT64_MAX = 2**63 - 1
+_DAY_NS = 86_400 * 1_000_000_000
 _ATTRIBUTE_COLUMNS = "attributeid, targetid, targetcolonyname, targetprocessgraphid, state, attributetype, key, value"
 
 
@@ -209,7 +212,7 @@ class _Checkpointer:
         self._thread.join(10)
 
 
-class SQLiteStore(Store):
+class SQLiteStore(TriggerTables, Store):
     """Everything the server keeps, in one SQLite file."""
 
     def __init__(self, path: str | Path, *, synchronous: str = "NORMAL", checkpoint_interval: float = 0.5) -> None:
@@ -321,7 +324,7 @@ class SQLiteStore(Store):
             cur = db.execute("DELETE FROM colonies WHERE name = ?", (name,))
             if cur.rowcount == 0:
                 return False
-            for table in ("executors", "functions", "users", "locations"):
+            for table in ("executors", "functions", "users", "locations", "crons", "generators", "generator_args"):
                 db.execute(f"DELETE FROM {table} WHERE colonyname = ?", (name,))
             db.execute(
                 "DELETE FROM attributes WHERE targetcolonyname = ? OR targetid IN "
@@ -330,6 +333,7 @@ class SQLiteStore(Store):
             )
             db.execute("DELETE FROM processes WHERE colonyname = ?", (name,))
             db.execute("DELETE FROM process_graphs WHERE colonyname = ?", (name,))
+            db.execute("DELETE FROM logs WHERE colonyname = ?", (name,))
         return True
 
     async def set_paused(self, name: str, paused: bool) -> bool:
@@ -1015,7 +1019,8 @@ class SQLiteStore(Store):
         return True
 
     async def cancel_graph(self, processgraphid: str, now: int) -> list[str]:
-        """Cancel every waiting or running process of the graph and the graph; returns their ids."""
+        """Cancel every waiting or running process of the graph, and the graph unless it has finished;
+        returns the ids of the cancelled processes."""
         with self._tx() as db:
             ids = [
                 r[0]
@@ -1028,7 +1033,8 @@ class SQLiteStore(Store):
             for pid in ids:
                 db.execute("UPDATE attributes SET state = 4 WHERE targetid = ?", (pid,))
             db.execute(
-                "UPDATE process_graphs SET state = 4, endtime = ? WHERE processgraphid = ?", (now, processgraphid)
+                "UPDATE process_graphs SET state = 4, endtime = ? WHERE processgraphid = ? AND state IN (0, 1)",
+                (now, processgraphid),
             )
         return ids
 
@@ -1075,3 +1081,67 @@ class SQLiteStore(Store):
             f"SELECT {_ATTRIBUTE_COLUMNS} FROM attributes WHERE attributeid = ?", (attributeid,)
         ).fetchone()
         return _attribute_from_row(row) if row else None
+
+    # -- logs -------------------------------------------------------------------------------
+
+    _LOG_COLUMNS = "processid, colonyname, executorname, message, ts"
+
+    @staticmethod
+    def _logs(rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+        return [
+            {"processid": r[0], "colonyname": r[1], "executorname": r[2], "message": r[3], "timestamp": r[4]}
+            for r in rows
+        ]
+
+    def _select_logs(self, where: str, args: list[Any], count: int, since: int, latest: bool) -> list[dict[str, Any]]:
+        """The first ``count`` matching lines after ``since``, or the newest ``count`` when ``latest``;
+        oldest first either way."""
+        sql = f"SELECT {self._LOG_COLUMNS} FROM logs WHERE {where}"
+        if latest:
+            sql += " ORDER BY ts DESC, id DESC LIMIT ?"
+        else:
+            if since > 0:
+                sql += " AND ts > ?"
+                args.append(min(since, _INT64_MAX))
+            sql += " ORDER BY ts, id LIMIT ?"
+        args.append(min(max(count, 0), _INT64_MAX))  # SQLite reads a negative LIMIT as "no limit"
+        rows = self._db.execute(sql, args).fetchall()
+        if latest:
+            rows.reverse()
+        return self._logs(rows)
+
+    async def add_log(self, log: dict[str, Any], added: int) -> None:
+        self._db.execute(
+            "INSERT INTO logs (processid, colonyname, executorname, message, ts, added) VALUES (?, ?, ?, ?, ?, ?)",
+            (log["processid"], log["colonyname"], log["executorname"], log["message"], log["timestamp"], added),
+        )
+
+    async def get_process_logs(
+        self, processid: str, count: int, since: int = 0, latest: bool = False
+    ) -> list[dict[str, Any]]:
+        return self._select_logs("processid = ?", [processid], count, since, latest)
+
+    async def get_executor_logs(
+        self, colonyname: str, executorname: str, count: int, since: int = 0, latest: bool = False
+    ) -> list[dict[str, Any]]:
+        where = "colonyname = ? AND executorname = ?"
+        return self._select_logs(where, [colonyname, executorname], count, since, latest)
+
+    async def search_logs(self, colonyname: str, text: str, days: int, count: int, now: int) -> list[dict[str, Any]]:
+        # instr() is a case-sensitive literal match: no LIKE wildcards, no case folding.
+        rows = self._db.execute(
+            f"SELECT {self._LOG_COLUMNS} FROM logs INDEXED BY logs_by_colony_added "
+            "WHERE colonyname = ? AND added > ? AND instr(message, ?) > 0 ORDER BY added, id LIMIT ?",
+            (colonyname, now - max(days, 0) * _DAY_NS, text, min(max(count, 0), _INT64_MAX)),
+        ).fetchall()
+        return self._logs(rows)
+
+    async def remove_logs(self, colonyname: str) -> int:
+        return self._db.execute("DELETE FROM logs WHERE colonyname = ?", (colonyname,)).rowcount
+
+    async def remove_logs_before(self, before: int) -> int:
+        # Every line belongs to an existing colony (removing a colony removes its lines), so a
+        # range scan per colony on logs_by_colony_added finds them all without a time index.
+        return self._db.execute(
+            "DELETE FROM logs WHERE colonyname IN (SELECT name FROM colonies) AND added < ?", (before,)
+        ).rowcount

@@ -1,0 +1,130 @@
+"""Generator messages (protocol ext/30-crons-generators.md section 5.2): add, get, resolve by name,
+list, pack an argument, remove."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...messages import (
+    AddGeneratorMsg,
+    GeneratorIdMsg,
+    GetGeneratorsMsg,
+    PackGeneratorMsg,
+    RemoveGeneratorMsg,
+    ResolveGeneratorMsg,
+)
+from ...rpc import RPCError
+from ...timefmt import format_ns
+from ..auth import require_member
+from ..context import new_id
+from ..triggers import parse_workflowspec, resolve_initiator, validate_workflowspec
+from . import Call, handler
+
+__all__ = ["generator_wire"]
+
+
+def generator_wire(g: dict[str, Any], queuesize: int = 0, checkerperiod: int = 0) -> dict[str, Any]:
+    return {
+        "generatorid": g["generatorid"],
+        "initiatorid": g["initiatorid"],
+        "initiatorname": g["initiatorname"],
+        "colonyname": g["colonyname"],
+        "name": g["name"],
+        "workflowspec": g["workflowspec"],
+        "trigger": g["trigger"],
+        "timeout": g["timeout"],
+        "firstpack": format_ns(g["firstpack"]),
+        "lastrun": format_ns(g["lastrun"]),
+        "queuesize": queuesize,
+        "checkerperiod": checkerperiod,
+    }
+
+
+@handler("addgeneratormsg", AddGeneratorMsg, "add generator")
+async def add_generator(call: Call, msg: AddGeneratorMsg) -> Any:
+    ctx, generator = call.ctx, msg["generator"]
+    if generator is None:
+        raise RPCError(400, "Failed to add generator, msg.Generator is nil")
+    colonyname = generator["colonyname"]
+    await require_member(ctx, call.rid, colonyname)
+    spec = parse_workflowspec(generator["workflowspec"])
+    validate_workflowspec(spec)
+    workflow_colony = spec["colonyname"] or colonyname
+    if workflow_colony != colonyname:  # the processes land there: the signer must be a member too
+        await require_member(ctx, call.rid, workflow_colony)
+    if generator["trigger"] < 1:
+        raise RPCError(400, f"Generator trigger must be larger than 0, got {generator['trigger']}")
+    initiatorname = await resolve_initiator(ctx, call.rid, colonyname)
+    if initiatorname is None:
+        raise RPCError(500, "Failed to resolve initiator")
+    record = {
+        "generatorid": new_id(),
+        "initiatorid": call.rid,
+        "initiatorname": initiatorname,
+        "colonyname": colonyname,
+        "name": generator["name"],
+        "workflowspec": generator["workflowspec"],
+        "trigger": generator["trigger"],
+        "timeout": generator["timeout"],
+        "firstpack": 0,
+        "lastrun": 0,
+    }
+    if not await ctx.store.add_generator(record):
+        raise RPCError(400, f"Generator with name <{generator['name']}> in Colony <{colonyname}> already exists")
+    return generator_wire(record)
+
+
+@handler("getgeneratormsg", GeneratorIdMsg, "get generator")
+async def get_generator(call: Call, msg: GeneratorIdMsg) -> Any:
+    ctx = call.ctx
+    generator = await ctx.store.get_generator(msg["generatorid"])
+    if generator is None:
+        raise RPCError(500, "Failed to get generator, generator is nil")
+    await require_member(ctx, call.rid, generator["colonyname"])
+    queuesize = await ctx.store.count_generator_args(generator["generatorid"])
+    return generator_wire(generator, queuesize, ctx.config.generator_checker_period_ms)
+
+
+@handler("resolvegeneratormsg", ResolveGeneratorMsg, "resolve generator")
+async def resolve_generator(call: Call, msg: ResolveGeneratorMsg) -> Any:
+    generator = await call.ctx.store.get_generator_by_name(msg["colonyname"], msg["generatorname"])
+    if generator is None:
+        raise RPCError(500, "Failed to resolve generator, generator is nil")
+    await require_member(call.ctx, call.rid, generator["colonyname"])
+    return generator_wire(generator)
+
+
+@handler("getgeneratorsmsg", GetGeneratorsMsg, "get generators")
+async def get_generators(call: Call, msg: GetGeneratorsMsg) -> Any:
+    await require_member(call.ctx, call.rid, msg["colonyname"])
+    if msg["count"] < 0:
+        raise RPCError(400, "Failed to get generators, count must not be negative")
+    generators = await call.ctx.store.list_generators(msg["colonyname"], msg["count"])
+    return [generator_wire(g) for g in generators] or None
+
+
+@handler("packgeneratormsg", PackGeneratorMsg, "inc generator", mismatch_verb="increment generator")
+async def pack_generator(call: Call, msg: PackGeneratorMsg) -> Any:
+    ctx = call.ctx
+    generator = await ctx.store.get_generator(msg["generatorid"])
+    if generator is None:
+        raise RPCError(500, "Failed to increment generator, generator is nil")
+    await require_member(ctx, call.rid, generator["colonyname"])
+    arg = {
+        "argid": new_id(),
+        "generatorid": generator["generatorid"],
+        "colonyname": generator["colonyname"],
+        "arg": msg["arg"],
+    }
+    await ctx.store.pack_generator(arg, ctx.now())
+    return {}
+
+
+@handler("removegeneratormsg", RemoveGeneratorMsg, "remove generator")
+async def remove_generator(call: Call, msg: RemoveGeneratorMsg) -> Any:
+    generator = await call.ctx.store.get_generator(msg["generatorid"])
+    if generator is None:
+        raise RPCError(500, "Failed to remove generator, generator is nil")
+    await require_member(call.ctx, call.rid, generator["colonyname"])
+    await call.ctx.store.remove_generator(generator["generatorid"])
+    return {}

@@ -1,0 +1,233 @@
+"""The crons and generators part of the SQLite store (tables of migration 0004), mixed into
+``SQLiteStore``. Each firing is claimed by one conditional statement or ``BEGIN IMMEDIATE``
+transaction: a cron's ``nextrun`` moves from the value the caller saw to the next one, a
+generator's batch of arguments is removed together with the move of its ``lastrun``. Whoever loses
+the race changes nothing, so no instant and no argument is ever submitted twice."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["TriggerTables"]
+
+_CRON_COLUMNS = (
+    "cronid, colonyname, name, initiatorid, initiatorname, cronexpression, intervalsecs, random, "
+    "nextrun, lastrun, workflowspec, prevprocessgraphid, waitforprevprocessgraph"
+)
+_GENERATOR_COLUMNS = (
+    "generatorid, colonyname, name, initiatorid, initiatorname, workflowspec, triggersize, timeoutsecs, "
+    "firstpack, lastrun"
+)
+
+
+def _cron(row: Sequence[Any]) -> dict[str, Any]:
+    return {
+        "cronid": row[0],
+        "colonyname": row[1],
+        "name": row[2],
+        "initiatorid": row[3],
+        "initiatorname": row[4],
+        "cronexpression": row[5],
+        "interval": row[6],
+        "random": bool(row[7]),
+        "nextrun": row[8],
+        "lastrun": row[9],
+        "workflowspec": row[10],
+        "prevprocessgraphid": row[11],
+        "waitforprevprocessgraph": bool(row[12]),
+    }
+
+
+def _generator(row: Sequence[Any]) -> dict[str, Any]:
+    return {
+        "generatorid": row[0],
+        "colonyname": row[1],
+        "name": row[2],
+        "initiatorid": row[3],
+        "initiatorname": row[4],
+        "workflowspec": row[5],
+        "trigger": row[6],
+        "timeout": row[7],
+        "firstpack": row[8],
+        "lastrun": row[9],
+    }
+
+
+class TriggerTables:
+    """Store methods for crons, generators and generator arguments."""
+
+    _db: sqlite3.Connection
+
+    if TYPE_CHECKING:
+
+        def _tx(self) -> AbstractContextManager[sqlite3.Connection]: ...
+
+    # -- crons ------------------------------------------------------------------------------
+
+    async def add_cron(self, cron: dict[str, Any]) -> bool:
+        cur = self._db.execute(
+            f"INSERT INTO crons ({_CRON_COLUMNS}) VALUES ({', '.join('?' * 13)}) ON CONFLICT DO NOTHING",
+            (
+                cron["cronid"],
+                cron["colonyname"],
+                cron["name"],
+                cron["initiatorid"],
+                cron["initiatorname"],
+                cron["cronexpression"],
+                cron["interval"],
+                int(cron["random"]),
+                cron["nextrun"],
+                cron["lastrun"],
+                cron["workflowspec"],
+                cron["prevprocessgraphid"],
+                int(cron["waitforprevprocessgraph"]),
+            ),
+        )
+        return cur.rowcount == 1
+
+    async def get_cron(self, cronid: str) -> dict[str, Any] | None:
+        row = self._db.execute(f"SELECT {_CRON_COLUMNS} FROM crons WHERE cronid = ?", (cronid,)).fetchone()
+        return _cron(row) if row else None
+
+    async def list_crons(self, colonyname: str, count: int) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            f"SELECT {_CRON_COLUMNS} FROM crons WHERE colonyname = ? ORDER BY rowid LIMIT ?", (colonyname, count)
+        ).fetchall()
+        return [_cron(r) for r in rows]
+
+    async def crons_to_check(self, now: int) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            f"SELECT {_CRON_COLUMNS} FROM crons WHERE nextrun = 0 OR nextrun < ? ORDER BY nextrun", (now,)
+        ).fetchall()
+        return [_cron(r) for r in rows]
+
+    async def remove_cron(self, cronid: str) -> bool:
+        return self._db.execute("DELETE FROM crons WHERE cronid = ?", (cronid,)).rowcount == 1
+
+    async def move_cron_nextrun(self, cronid: str, expected: int, nextrun: int, *, first: bool = False) -> bool:
+        reset = ", lastrun = 0, prevprocessgraphid = ''" if first else ""
+        cur = self._db.execute(
+            f"UPDATE crons SET nextrun = ?{reset} WHERE cronid = ? AND nextrun = ?", (nextrun, cronid, expected)
+        )
+        return cur.rowcount == 1
+
+    async def record_cron_run(self, cronid: str, lastrun: int, prevprocessgraphid: str, nextrun: int | None) -> None:
+        if nextrun is None:
+            self._db.execute(
+                "UPDATE crons SET lastrun = ?, prevprocessgraphid = ? WHERE cronid = ?",
+                (lastrun, prevprocessgraphid, cronid),
+            )
+        else:
+            self._db.execute(
+                "UPDATE crons SET lastrun = ?, prevprocessgraphid = ?, nextrun = ? WHERE cronid = ?",
+                (lastrun, prevprocessgraphid, nextrun, cronid),
+            )
+
+    # -- generators -------------------------------------------------------------------------
+
+    async def add_generator(self, generator: dict[str, Any]) -> bool:
+        cur = self._db.execute(
+            f"INSERT INTO generators ({_GENERATOR_COLUMNS}) VALUES ({', '.join('?' * 10)}) ON CONFLICT DO NOTHING",
+            (
+                generator["generatorid"],
+                generator["colonyname"],
+                generator["name"],
+                generator["initiatorid"],
+                generator["initiatorname"],
+                generator["workflowspec"],
+                generator["trigger"],
+                generator["timeout"],
+                generator["firstpack"],
+                generator["lastrun"],
+            ),
+        )
+        return cur.rowcount == 1
+
+    async def get_generator(self, generatorid: str) -> dict[str, Any] | None:
+        row = self._db.execute(
+            f"SELECT {_GENERATOR_COLUMNS} FROM generators WHERE generatorid = ?", (generatorid,)
+        ).fetchone()
+        return _generator(row) if row else None
+
+    async def get_generator_by_name(self, colonyname: str, name: str) -> dict[str, Any] | None:
+        row = self._db.execute(
+            f"SELECT {_GENERATOR_COLUMNS} FROM generators WHERE colonyname = ? AND name = ?", (colonyname, name)
+        ).fetchone()
+        return _generator(row) if row else None
+
+    async def list_generators(self, colonyname: str, count: int) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            f"SELECT {_GENERATOR_COLUMNS} FROM generators WHERE colonyname = ? ORDER BY rowid LIMIT ?",
+            (colonyname, count),
+        ).fetchall()
+        return [_generator(r) for r in rows]
+
+    async def remove_generator(self, generatorid: str) -> bool:
+        with self._tx() as db:
+            if db.execute("DELETE FROM generators WHERE generatorid = ?", (generatorid,)).rowcount != 1:
+                return False
+            db.execute("DELETE FROM generator_args WHERE generatorid = ?", (generatorid,))
+        return True
+
+    async def pack_generator(self, arg: dict[str, Any], now: int) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO generator_args (argid, generatorid, colonyname, arg, added) VALUES (?, ?, ?, ?, ?)",
+                (arg["argid"], arg["generatorid"], arg["colonyname"], arg["arg"], now),
+            )
+            db.execute(
+                "UPDATE generators SET firstpack = ? WHERE generatorid = ? AND firstpack = 0", (now, arg["generatorid"])
+            )
+
+    async def count_generator_args(self, generatorid: str) -> int:
+        row = self._db.execute("SELECT COUNT(*) FROM generator_args WHERE generatorid = ?", (generatorid,)).fetchone()
+        return int(row[0])
+
+    async def pending_generators(self) -> list[tuple[dict[str, Any], int]]:
+        columns = ", ".join(f"g.{c.strip()}" for c in _GENERATOR_COLUMNS.split(","))
+        rows = self._db.execute(
+            f"SELECT {columns}, a.n FROM generators g JOIN (SELECT generatorid, COUNT(*) AS n FROM generator_args "
+            "GROUP BY generatorid) a ON a.generatorid = g.generatorid ORDER BY g.rowid"
+        ).fetchall()
+        return [(_generator(r), r[10]) for r in rows]
+
+    async def take_generator_args(
+        self, generatorid: str, count: int, *, exact: bool, lastrun: int, now: int
+    ) -> list[dict[str, Any]]:
+        if count <= 0:
+            return []
+        with self._tx() as db:
+            row = db.execute("SELECT lastrun FROM generators WHERE generatorid = ?", (generatorid,)).fetchone()
+            if row is None or row[0] != lastrun:
+                return []
+            rows = db.execute(
+                "SELECT seq, argid, colonyname, arg, added FROM generator_args WHERE generatorid = ? "
+                "ORDER BY seq LIMIT ?",
+                (generatorid, count),
+            ).fetchall()
+            if not rows or (exact and len(rows) < count):
+                return []
+            db.execute("DELETE FROM generator_args WHERE generatorid = ? AND seq <= ?", (generatorid, rows[-1][0]))
+            db.execute("UPDATE generators SET lastrun = ? WHERE generatorid = ?", (now, generatorid))
+        return [
+            {"seq": r[0], "argid": r[1], "generatorid": generatorid, "colonyname": r[2], "arg": r[3], "added": r[4]}
+            for r in rows
+        ]
+
+    async def return_generator_args(
+        self, generatorid: str, args: Sequence[dict[str, Any]], lastrun: int, now: int
+    ) -> None:
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM generators WHERE generatorid = ?", (generatorid,)).fetchone() is None:
+                return  # removed meanwhile: its arguments go with it
+            db.executemany(
+                "INSERT OR IGNORE INTO generator_args (seq, argid, generatorid, colonyname, arg, added) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(a["seq"], a["argid"], generatorid, a["colonyname"], a["arg"], a["added"]) for a in args],
+            )
+            db.execute(
+                "UPDATE generators SET lastrun = ? WHERE generatorid = ? AND lastrun = ?", (lastrun, generatorid, now)
+            )
