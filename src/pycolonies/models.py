@@ -8,6 +8,7 @@ The server decodes requests against these same classes (see ``pycolonies.wire``)
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -116,6 +117,42 @@ class FuncSpec(Model):
     env: dict[str, str] | None = Field(default_factory=dict)
     channels: list[str] | None = Field(default_factory=list)
 
+    # Workflow building (an addition to upstream's model; nothing here changes the wire form) ----
+
+    def after(self, *parents: FuncSpec | str) -> FuncSpec:
+        """Make this spec depend on ``parents`` (specs or nodenames), each once; returns self."""
+        deps = self.conditions.dependencies
+        for parent in parents:
+            name = _nodename_of(parent)
+            if name == self.nodename:
+                raise ValueError(f"Function spec {name!r} cannot depend on itself")
+            if name not in deps:
+                deps.append(name)
+        return self
+
+    def __rshift__(self, other: FuncSpec | list[FuncSpec]) -> Any:
+        """``a >> b``: b runs after a (returns b, so ``a >> b >> c`` chains); ``a >> [b, c]`` fans out."""
+        if isinstance(other, FuncSpec):
+            return other.after(self)
+        if isinstance(other, list | tuple) and all(isinstance(o, FuncSpec) for o in other):
+            for o in other:
+                o.after(self)
+            return other
+        return NotImplemented
+
+    def __rrshift__(self, other: list[FuncSpec] | tuple[FuncSpec, ...]) -> FuncSpec:
+        """``[a, b] >> c``: c runs after both a and b (fan-in); returns c."""
+        if isinstance(other, list | tuple) and all(isinstance(o, FuncSpec) for o in other):
+            return self.after(*other)
+        return NotImplemented
+
+
+def _nodename_of(node: FuncSpec | str) -> str:
+    name = node.nodename if isinstance(node, FuncSpec) else node
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"A dependency needs a nodename, got {node!r}")
+    return name
+
 
 class Attribute(Model):
     attributeid: str = ""
@@ -161,8 +198,72 @@ class Process(Model):
 
 
 class Workflow(Model):
+    """A DAG of function specs, as upstream: ``Workflow(colonyname=..., functionspecs=[...])``, edges
+    in each spec's ``conditions.dependencies`` (parents' nodenames).
+
+    Beyond upstream, :meth:`add` builds and appends a spec in one call and FuncSpecs chain with
+    ``>>`` (see docs/workflows.md); neither adds anything to the serialised workflow.
+    """
+
     colonyname: str
     functionspecs: list[FuncSpec] = Field(default_factory=list)
+
+    def add(
+        self,
+        func: FuncSpec | dict[str, Any] | str | Callable[..., Any],
+        after: FuncSpec | str | Iterable[FuncSpec | str] | None = None,
+        *,
+        nodename: str | None = None,
+        dependencies: Iterable[FuncSpec | str] | None = None,
+        args: list[Any] | None = None,
+        executortype: str | None = None,
+        **func_spec_kwargs: Any,
+    ) -> FuncSpec:
+        """Append a node and return its spec.
+
+        ``func`` is a FuncSpec (or its dict), used as is; or a function name or Python function,
+        turned into a spec with :func:`pycolonies.func_spec` (``executortype`` is then required;
+        ``args`` defaults to ``[]``, ``colonyname`` to the workflow's; other keywords such as
+        ``maxexectime``, ``priority``, ``kwargs`` go to ``func_spec``). ``nodename`` renames the node
+        (default: the function name). ``after`` (or upstream's older ``dependencies=``) lists the
+        parents, as specs or nodenames. Raises ValueError for a nodename already in the workflow.
+        """
+        if isinstance(func, FuncSpec | dict):
+            if args is not None or executortype is not None or func_spec_kwargs:
+                raise TypeError("Workflow.add(spec, ...) takes no func_spec arguments; set them on the spec")
+            spec = func if isinstance(func, FuncSpec) else FuncSpec.model_validate(func)
+        else:
+            if not executortype:
+                raise TypeError(f"Workflow.add({_callable_name(func)!r}, ...) needs executortype=")
+            from .specs import func_spec  # specs imports this module
+
+            func_spec_kwargs.setdefault("colonyname", self.colonyname)
+            spec = func_spec(func, [] if args is None else args, executortype=executortype, **func_spec_kwargs)
+        if nodename is not None:
+            spec.nodename = nodename
+        if not spec.nodename:
+            raise ValueError("A workflow node needs a nodename")
+        if any(s.nodename == spec.nodename for s in self.functionspecs):
+            raise ValueError(f"Duplicate nodename: {spec.nodename}")
+        if not spec.conditions.colonyname:
+            spec.conditions.colonyname = self.colonyname
+        for parents in (after, dependencies):
+            if parents is None:
+                continue
+            spec.after(*([parents] if isinstance(parents, FuncSpec | str) else parents))
+        self.functionspecs.append(spec)
+        return spec
+
+    def node(self, nodename: str) -> FuncSpec:
+        """The spec named ``nodename``; KeyError when there is none."""
+        for spec in self.functionspecs:
+            if spec.nodename == nodename:
+                return spec
+        raise KeyError(nodename)
+
+
+def _callable_name(func: Any) -> str:
+    return func if isinstance(func, str) else getattr(func, "__name__", repr(func))
 
 
 class WorkflowSpec(Workflow):
