@@ -7,6 +7,22 @@ from collections.abc import Sequence
 
 import typer
 
+from .. import __version__
+from . import (
+    attribute,
+    colony,
+    cron,
+    executor,
+    function,
+    generator,
+    key,
+    location,
+    log,
+    process,
+    user,
+    workflow,
+)
+from .common import Session, command
 from .server import dev, server_app
 
 try:  # typer >= 0.20 vendors click; its exceptions derive from TyperException
@@ -16,12 +32,54 @@ except ImportError:  # pragma: no cover - older typer on top of click
 
 app = typer.Typer(
     name="colonies",
-    help="ColonyOS in Python: run a Colonies server and drive it.",
+    help=(
+        "ColonyOS in Python: run a Colonies server and drive it. "
+        "Commands read upstream's COLONIES_* environment variables; a flag always beats its variable. "
+        "Tables go to stdout (--json for JSON), messages and errors to stderr."
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(server_app, name="server")
 app.command("dev")(dev)
+app.add_typer(server_app, name="server")
+for _name, _group in (
+    ("colony", colony.app),
+    ("executor", executor.app),
+    ("user", user.app),
+    ("function", function.app),
+    ("process", process.app),
+    ("workflow", workflow.app),
+    ("log", log.app),
+    ("cron", cron.app),
+    ("generator", generator.app),
+    ("attribute", attribute.app),
+    ("location", location.app),
+    ("key", key.app),
+):
+    app.add_typer(_group, name=_name)
+app.add_typer(key.app, name="security", hidden=True)  # upstream's name for `key`
+
+
+@command(app, "version", signer=None, server=False, json=True)
+def version(s: Session) -> None:
+    """Print the CLI's version."""
+    if s.json:
+        s.out.emit_json({"cliversion": __version__})
+    else:
+        s.out.line(f"colonies (pycolonies) {__version__}")
+
+
+@command(app, "config", signer=None, colony=True, json=True)
+def config(s: Session) -> None:
+    """Show the connection settings the commands would use (no request is sent)."""
+    rows = {"server": s.settings.url, "tls": s.settings.tls, "colony": s.settings.colonyname or ""}
+    if s.json:
+        s.out.emit_json(rows)
+    else:
+        s.out.kv(
+            [("ColoniesServer", rows["server"]), ("TLS", rows["tls"]), ("Colony", rows["colony"] or "-")],
+            title="Current configuration",
+        )
 
 
 def _class_names(exc: BaseException) -> set[str]:

@@ -1,17 +1,20 @@
-"""``colonies server start`` and ``colonies dev``."""
+"""``colonies server`` (start a server; status, info, version and stats of a running one) and
+``colonies dev``."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from .. import __version__
 from ..crypto import id_of
 from ..server.config import ConfigError, default_data_dir, load_server_config
+from .common import Session, command, group
 
-server_app = typer.Typer(help="Run a Colonies server.", no_args_is_help=True)
+server_app = group("Run a Colonies server, and check or query a running one.")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -60,13 +63,14 @@ def start(
         )
     except ConfigError as exc:
         raise _fail(str(exc)) from None
-    if not config.server_id and not Path(config.store_url).exists():
+    if not config.server_id and not config.is_postgres and not Path(config.store_url).exists():
         raise _fail("no server id: set COLONIES_SERVER_ID (or COLONIES_SERVER_PRVKEY) or pass --server-id")
     typer.echo(
         f"Colonies server on {'https' if config.tls else 'http'}://{config.host}:{config.port} "
-        f"(store: {config.store_url})"
+        f"(store: {config.store_label})"
     )
-    _ensure_store_free(config.store_url)
+    if not config.is_postgres:
+        _ensure_store_free(config.store_url)
     run_server(config, log_level="info" if verbose else "warning")
 
 
@@ -99,3 +103,91 @@ def dev(
     typer.echo(dev_exports("localhost" if host in ("127.0.0.1", "0.0.0.0") else host, port))
     typer.echo("")
     run_server(config, bootstrap=bootstrap_dev, log_level="info" if verbose else "warning")
+
+
+# ------------------------------------------------------------------------------------------------
+# Talking to a running server
+
+
+def _backend_rows(info: dict[str, Any]) -> list[tuple[str, Any]]:
+    rows: list[tuple[str, Any]] = [
+        ("Server version", info.get("buildversion", "")),
+        ("Server buildtime", info.get("buildtime", "")),
+    ]
+    backends = info.get("backends") or []
+    rows.append(("Server backends", ", ".join(str(b.get("type", "")) for b in backends) or "-"))
+    for backend in backends:
+        kind = str(backend.get("type", "")).upper()
+        rows += [
+            (f"{kind} Host", backend.get("host", "")),
+            (f"{kind} Port", backend.get("port", "")),
+            (f"{kind} TLS", bool(backend.get("tls"))),
+        ]
+    return rows
+
+
+@command(server_app, "status", signer=None, json=True)
+def status(s: Session) -> None:
+    """Check that the server answers; show its version and the client's configuration."""
+    info = s.unsigned_client.server_info()
+    client = {"server": s.settings.url, "tls": s.settings.tls, "cliversion": __version__}
+    if s.json:
+        s.out.emit_json({"server": info, "client": client})
+        return
+    s.out.kv([*_backend_rows(info), ("CLI version", __version__)], title="Server")
+    s.out.kv([("Server URL", s.settings.url), ("TLS", s.settings.tls)], title="Client configuration")
+
+
+@command(server_app, "info", signer=None, json=True)
+def info(s: Session) -> None:
+    """Show the server's build and its network backends."""
+    data = s.unsigned_client.server_info()
+    if s.json:
+        s.out.emit_json(data)
+    else:
+        s.out.kv(_backend_rows(data), title="Server")
+
+
+@command(server_app, "version", signer=None, json=True)
+def version(s: Session) -> None:
+    """Show the server's and the CLI's versions."""
+    data = s.unsigned_client.version()
+    if s.json:
+        s.out.emit_json({**data, "cliversion": __version__})
+    else:
+        s.out.kv(
+            [
+                ("Server version", data.get("buildversion", "")),
+                ("Server buildtime", data.get("buildtime", "")),
+                ("CLI version", __version__),
+            ]
+        )
+
+
+@command(server_app, "stats", signer="server", json=True)
+def stats(s: Session) -> None:
+    """Server-wide counts of colonies, executors, processes and workflows (server owner)."""
+    st = s.client.server_stats()
+    if s.json:
+        s.out.emit_json(st)
+        return
+    s.out.kv(
+        [
+            ("Colonies", st.get("colonies", 0)),
+            ("Executors", st.get("executors", 0)),
+            ("Waiting processes", st.get("waitingprocesses", 0)),
+            ("Running processes", st.get("runningprocesses", 0)),
+            ("Successful processes", st.get("successfulprocesses", 0)),
+            ("Failed processes", st.get("failedprocesses", 0)),
+            ("Waiting workflows", st.get("waitingworkflows", 0)),
+            ("Running workflows", st.get("runningworkflows", 0)),
+            ("Successful workflows", st.get("successfulworkflows", 0)),
+            ("Failed workflows", st.get("failedworkflows", 0)),
+        ],
+        title="Server statistics",
+    )
+
+
+@server_app.command("alive")
+def alive() -> None:
+    """Exit 0 at once, without contacting anything (a liveness probe for the CLI itself)."""

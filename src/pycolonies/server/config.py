@@ -8,10 +8,19 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from ..crypto import CryptoError, id_of
 
-__all__ = ["ConfigError", "ServerConfig", "default_data_dir", "env_bool", "env_int", "load_server_config"]
+__all__ = [
+    "ConfigError",
+    "ServerConfig",
+    "default_data_dir",
+    "env_bool",
+    "env_int",
+    "load_server_config",
+    "postgres_url_from_env",
+]
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -57,6 +66,7 @@ class ServerConfig:
     server_id: str = ""
     data_dir: Path = field(default_factory=lambda: default_data_dir(os.environ))
     db: str = ""  # store URL; default: <data_dir>/colonies.db
+    db_pool_size: int = 10  # PostgreSQL connections per server (besides three for the replica link)
     tls_cert: str = ""
     tls_key: str = ""
     allow_executor_reregister: bool = False
@@ -74,6 +84,21 @@ class ServerConfig:
         return self.db or str(self.data_dir / "colonies.db")
 
     @property
+    def is_postgres(self) -> bool:
+        return self.store_url.startswith(("postgres://", "postgresql://"))
+
+    @property
+    def store_label(self) -> str:
+        """The store URL fit for a log line: a PostgreSQL password is masked."""
+        if not self.is_postgres:
+            return self.store_url
+        parts = urlsplit(self.store_url)
+        if parts.password is None:
+            return self.store_url
+        netloc = parts.netloc.rsplit("@", 1)[1]
+        return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{netloc}"))
+
+    @property
     def tls(self) -> bool:
         return bool(self.tls_cert and self.tls_key)
 
@@ -82,6 +107,26 @@ def _check_id(name: str, value: str) -> str:
     if not _HEX64.match(value):
         raise ConfigError(f"{name} must be 64 lowercase hex characters, got {value!r}")
     return value
+
+
+def postgres_url_from_env(env: Mapping[str, str]) -> str:
+    """Upstream's database variables as a URL, when ``COLONIES_DB_TYPE`` names PostgreSQL:
+    COLONIES_DB_HOST (localhost), COLONIES_DB_PORT (5432), COLONIES_DB_USER, COLONIES_DB_PASSWORD and
+    COLONIES_DB_NAME (postgres). Empty for the embedded store."""
+    kind = env.get("COLONIES_DB_TYPE", "").strip().lower()
+    if kind in ("", "sqlite", "embedded"):
+        return ""
+    if kind not in ("postgresql", "postgres"):
+        raise ConfigError(f"COLONIES_DB_TYPE={kind!r} must be postgresql or sqlite")
+    host = env.get("COLONIES_DB_HOST") or "localhost"
+    port = env_int(env, "COLONIES_DB_PORT", 5432, minimum=1)
+    user = quote(env.get("COLONIES_DB_USER") or "postgres", safe="")
+    password = env.get("COLONIES_DB_PASSWORD", "")
+    auth = f"{user}:{quote(password, safe='')}" if password else user
+    name = quote(env.get("COLONIES_DB_NAME") or "postgres", safe="")
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address
+    return f"postgresql://{auth}@{host}:{port}/{name}"
 
 
 def load_server_config(env: Mapping[str, str] | None = None, **overrides: object) -> ServerConfig:
@@ -102,7 +147,8 @@ def load_server_config(env: Mapping[str, str] | None = None, **overrides: object
         cfg.server_id = _check_id("COLONIES_SERVER_ID", server_id)
     if env.get("COLONIES_DATA_DIR"):
         cfg.data_dir = Path(env["COLONIES_DATA_DIR"])
-    cfg.db = env.get("COLONIES_DB", "")
+    cfg.db = env.get("COLONIES_DB", "") or postgres_url_from_env(env)
+    cfg.db_pool_size = env_int(env, "COLONIES_DB_POOL_SIZE", cfg.db_pool_size, minimum=1)
     cfg.tls_cert = env.get("COLONIES_TLSCERT") or env.get("COLONIES_SERVER_HTTP_TLS_CERT", "")
     cfg.tls_key = env.get("COLONIES_TLSKEY") or env.get("COLONIES_SERVER_HTTP_TLS_KEY", "")
     cfg.allow_executor_reregister = env_bool(env, "COLONIES_ALLOW_EXECUTOR_REREGISTER", False)
