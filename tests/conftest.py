@@ -1,5 +1,6 @@
 """Fixtures that start the real server: a ``colonies server start`` subprocess on a free loopback
-port with its own SQLite data directory, plus helpers to create colonies and executors."""
+port with its own data directory and store (a SQLite file, or with COLONIES_TEST_BACKEND=postgres a
+fresh PostgreSQL database: see tests/backends.py), plus helpers to create colonies and executors."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ import pytest
 from pycolonies import Colonies
 from pycolonies.crypto import generate_prvkey, id_of
 
+from .backends import POSTGRES, create_database
+
 SERVER_PRVKEY = "fcc79953d8a751bf41db661592dc34d30004b1a651ffa0725b03ac227641499d"
 SERVER_ID = id_of(SERVER_PRVKEY)
 
@@ -32,7 +35,7 @@ def free_port() -> int:
 
 @dataclass
 class ServerProcess:
-    """A real server in a subprocess; ``restart`` keeps the data directory."""
+    """A real server in a subprocess; ``restart`` keeps the data directory (and the database)."""
 
     data_dir: Path
     port: int = field(default_factory=free_port)
@@ -55,6 +58,9 @@ class ServerProcess:
             }
         )
         env.pop("COLONIES_SERVER_HTTP_PORT", None)
+        if POSTGRES and "COLONIES_DB" not in self.env:
+            self.env["COLONIES_DB"] = create_database()
+            self.env.setdefault("COLONIES_DB_POOL_SIZE", "4")
         env.update(self.env)
         self.log_path = self.data_dir / "server.log"
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -86,6 +92,33 @@ class ServerProcess:
     def restart(self, sig: int = signal.SIGTERM) -> None:
         self.stop(sig)
         self.start()
+
+
+# With COLONIES_TEST_BACKEND=postgres these modules would run exactly as in the SQLite pass, so
+# that pass covers them: `colonies dev` always runs the embedded store, and the rest use no store.
+_SAME_ON_EVERY_BACKEND = {
+    "tests/test_dev.py": "colonies dev always runs the embedded SQLite store",
+    "tests/test_examples.py": "runs against colonies dev (the embedded SQLite store)",
+    "tests/test_examples_channels_blueprints.py": "runs against colonies dev (the embedded SQLite store)",
+    "tests/executor/test_examples.py": "runs against colonies dev (the embedded SQLite store)",
+    "tests/test_crypto.py": "uses no store",
+    "tests/test_models.py": "uses no store",
+    "tests/test_wire.py": "uses no store",
+    "tests/test_func_spec.py": "uses no store",
+    "tests/test_public_api.py": "uses no store",
+    "tests/test_workflow_builder.py": "uses no store",
+    "tests/server/test_cronexpr.py": "uses no store",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not POSTGRES:
+        return
+    root = Path(__file__).parent.parent
+    for item in items:
+        reason = _SAME_ON_EVERY_BACKEND.get(Path(item.path).relative_to(root).as_posix())
+        if reason is not None:
+            item.add_marker(pytest.mark.skip(reason=f"covered by the SQLite pass: {reason}"))
 
 
 @pytest.fixture(scope="session")

@@ -292,3 +292,148 @@ class SearchLogsMsg(Msg):
     text: str
     days: int
     count: int
+
+
+# -- channels (protocol ext/10-channels.md) ---------------------------------------------------
+
+
+class ChannelAppendMsg(Msg):
+    processid: str
+    name: str
+    sequence: int
+    inreplyto: int
+    payload: Any  # Base64 text or an array of byte values; checked by the handler
+    payloadtype: str
+
+
+class ChannelReadMsg(Msg):
+    processid: str
+    name: str
+    afterseq: int
+    limit: int
+
+
+class SubscribeChannelMsg(Msg):
+    processid: str
+    name: str
+    afterseq: int
+    timeout: int
+
+
+# -- blueprints (protocol ext/20-blueprints.md); camelCase keys are the wire's -----------------
+
+
+class SchemaProperty(TypedDict):
+    type: str
+    description: str
+    enum: list[Any] | None
+    default: Any
+    properties: dict[str, SchemaProperty] | None
+    items: SchemaProperty | None
+
+
+class ValidationSchema(TypedDict):
+    type: str
+    properties: dict[str, SchemaProperty] | None
+    required: list[str] | None
+
+
+class BlueprintMetadata(TypedDict):
+    name: str
+    colonyname: str
+    locationname: str
+    labels: dict[str, str] | None
+    annotations: dict[str, str] | None
+    generation: int
+    createdAt: str
+    updatedAt: str
+    lastReconciliationProcess: str
+    lastReconciliationTime: str
+
+
+class BlueprintNames(TypedDict):
+    kind: str
+    listKind: str
+    singular: str
+    plural: str
+    shortNames: list[str] | None
+
+
+class BlueprintHandler(TypedDict):
+    executorType: str
+    functionName: str
+    reconcileInterval: int
+
+
+class BlueprintDefinitionSpec(TypedDict):
+    group: str
+    version: str
+    names: BlueprintNames
+    scope: str
+    schema: ValidationSchema | None
+    handler: BlueprintHandler
+
+
+class BlueprintDefinition(TypedDict):
+    blueprintdefinitionid: str
+    kind: str
+    metadata: BlueprintMetadata
+    spec: BlueprintDefinitionSpec
+
+
+class Blueprint(TypedDict):
+    blueprintid: str
+    kind: str
+    metadata: BlueprintMetadata
+    spec: dict[str, Any] | None
+    status: dict[str, Any] | None
+
+
+class AddBlueprintDefinitionMsg(Msg):
+    blueprintdefinition: BlueprintDefinition | None
+
+
+class GetBlueprintDefinitionMsg(Msg):
+    colonyname: str
+    name: str
+
+
+class GetBlueprintDefinitionsMsg(Msg):
+    colonyname: str
+
+
+class NamespaceNameMsg(Msg):
+    namespace: str
+    name: str
+
+
+class AddBlueprintMsg(Msg):
+    blueprint: Blueprint | None
+
+
+class GetBlueprintsMsg(Msg):
+    namespace: str
+    kind: str
+    locationname: str
+
+
+class UpdateBlueprintMsg(Msg):
+    blueprint: Blueprint | None
+    forcegeneration: bool
+
+
+class GetBlueprintHistoryMsg(Msg):
+    blueprintid: str
+    limit: int
+
+
+class UpdateBlueprintStatusMsg(Msg):
+    colonyname: str
+    blueprintname: str
+    status: dict[str, Any] | None
+
+
+class ReconcileBlueprintMsg(Msg):
+    namespace: str
+    name: str
+    force: bool

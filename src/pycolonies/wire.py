@@ -150,11 +150,12 @@ def _struct_fields(tp: type) -> list[tuple[str, Any]]:
 
 
 def _struct_decoder(tp: type) -> Decoder:
-    fields: list[tuple[str, Decoder]] = []
+    fields: list[tuple[str, str, Decoder]] = []
 
     def dec_struct(v: Any) -> Any:
         if not fields:  # resolved lazily so that self-referencing schemas work
-            fields.extend((key, _decoder(ann)) for key, ann in _struct_fields(tp))
+            # looked up by the lower-case key (camelCase fields such as ``createdAt`` included)
+            fields.extend((key, key.lower(), _decoder(ann)) for key, ann in _struct_fields(tp))
         if v is None:
             v = {}
         elif type(v) is not dict:
@@ -165,9 +166,9 @@ def _struct_decoder(tp: type) -> Decoder:
                 break
         out = {}
         get = v.get
-        for key, dec in fields:
+        for key, lookup, dec in fields:
             try:
-                out[key] = dec(get(key))
+                out[key] = dec(get(lookup))
             except WireError as exc:
                 raise exc.within(key) from None
         return out

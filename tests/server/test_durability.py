@@ -18,6 +18,7 @@ import pytest
 from pycolonies import Colonies, TransportError
 from pycolonies.crypto import id_of
 
+from ..backends import sqlite_only
 from ..conftest import SERVER_ID, Env, ServerProcess, free_port, make_env
 from .proc_helpers import Background, assign, call_ok, get, submit
 
@@ -150,6 +151,7 @@ def test_sigkill_under_load(own_env: Env, own_server: ServerProcess) -> None:
         assert stored[pid]["state"] == 1 and stored[pid]["assignedexecutorid"] == executorid
 
 
+@sqlite_only  # on PostgreSQL several servers share one database: that is what replicas are
 def test_a_second_server_on_the_same_store_is_refused(own_server: ServerProcess) -> None:
     env = dict(
         os.environ,

@@ -1,6 +1,6 @@
 """Logs (protocol ext/40-logs.md): adding lines to a running process or to an executor, reading
 them by process and by executor (count, since, latest), searching, limits, lifetime (colony
-removal, restart), the SDK methods, and the SQLite store's log methods."""
+removal, restart), the SDK methods, and the store's log methods (on the backend under test)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import base64
 import json
 import secrets
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,9 @@ from pycolonies import AccessDeniedError, AsyncColonies, BadRequestError, Coloni
 from pycolonies.client import core
 from pycolonies.crypto import id_of, sign
 from pycolonies.rpc import build_request
-from pycolonies.server.store.sqlite import SQLiteStore
+from pycolonies.server.store import Store, connect_store
 
+from ..backends import new_store
 from ..conftest import SERVER_PRVKEY, Env, ServerProcess
 from .raw import raw_post
 from .rpc_helpers import add_colony, env_on, new_key, no_colony, not_member, ok, outsiders, refused, spec
@@ -391,18 +391,22 @@ def test_logs_survive_a_restart_and_search_honours_days(own_server: ServerProces
 
         # Put lines of 2 and 40 days ago in the store (the server must be stopped: one owner per file).
         own_server.stop()
-        store = SQLiteStore(own_server.data_dir / "colonies.db")
-        now = time.time_ns()
-        for days in (2, 40):
-            line = {
-                "processid": process.processid,
-                "colonyname": env.colonyname,
-                "executorname": env.executorname,
-                "message": f"old line {days} days",
-                "timestamp": now - days * NS_PER_DAY,
-            }
-            asyncio.run(store.add_log(line, now - days * NS_PER_DAY))
-        asyncio.run(store.close())
+
+        async def put_old_lines() -> None:
+            store = await connect_store(own_server.env.get("COLONIES_DB") or str(own_server.data_dir / "colonies.db"))
+            now = time.time_ns()
+            for days in (2, 40):
+                line = {
+                    "processid": process.processid,
+                    "colonyname": env.colonyname,
+                    "executorname": env.executorname,
+                    "message": f"old line {days} days",
+                    "timestamp": now - days * NS_PER_DAY,
+                }
+                await store.add_log(line, now - days * NS_PER_DAY)
+            await store.close()
+
+        asyncio.run(put_old_lines())
         own_server.start()
 
         after = ok(env.server, get_msg(env, processid=process.processid), env.user_prvkey)
@@ -475,19 +479,19 @@ def test_sdk_methods(env: Env) -> None:
 # -- store ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    s = SQLiteStore(tmp_path / "store" / "colonies.db")
-    yield s
-    asyncio.run(s.close())
-
-
 def _line(colony: str, message: str, ts: int, processid: str = "p", executor: str = "e") -> dict[str, Any]:
     return {"processid": processid, "colonyname": colony, "executorname": executor, "message": message, "timestamp": ts}
 
 
-def test_store_log_methods(store: SQLiteStore) -> None:
+def test_store_log_methods(tmp_path: Path) -> None:
     async def run() -> None:
+        store = await new_store(tmp_path)
+        try:
+            await check(store)
+        finally:
+            await store.close()
+
+    async def check(store: Store) -> None:
         for name in ("c", "d"):
             await store.add_colony({"name": name, "colonyid": name * 64})
         # equal timestamps keep insertion order

@@ -12,6 +12,10 @@ from pycolonies.server.store.records import RUNNING, ProcessRecord
 from pycolonies.server.store.sqlite import SQLiteStore
 from pycolonies.wire import decode
 
+from ..backends import sqlite_only
+
+pytestmark = sqlite_only  # the PostgreSQL store has its own (tests/server/test_store_postgres.py)
+
 
 def spec(executortype: str = "t", **conditions: Any) -> dict[str, Any]:
     raw = {"funcname": "f", "conditions": {"colonyname": "c", "executortype": executortype, **conditions}}

@@ -1,4 +1,4 @@
-"""The cron and generator trigger passes on a real SQLite store, in process: first evaluation,
+"""The cron and generator trigger passes on a real store (of the backend under test), in process: first evaluation,
 exactly-once claims when several loops act on the same (stale) view, failed submissions giving
 their claim back, batches in FIFO order, and removal with the colony."""
 
@@ -14,8 +14,9 @@ import orjson
 from pycolonies.server.config import ServerConfig
 from pycolonies.server.context import ServerContext, new_id
 from pycolonies.server.store.records import WAITING
-from pycolonies.server.store.sqlite import SQLiteStore
 from pycolonies.server.triggers import _check_cron, _check_generator, check_crons, check_generators
+
+from ..backends import new_store
 
 NS = 1_000_000_000
 USER = "a" * 64
@@ -37,7 +38,7 @@ WORKFLOW = orjson.dumps(
 
 def run(tmp_path: Path, body: Callable[[ServerContext], Awaitable[None]], *, user: bool = True) -> None:
     async def main() -> None:
-        store = SQLiteStore(tmp_path / "data" / "colonies.db")
+        store = await new_store(tmp_path)
         ctx = ServerContext(config=ServerConfig(), store=store)
         await store.add_colony({"name": "c", "colonyid": "c" * 64})
         if user:

@@ -10,9 +10,12 @@ import typer
 from .. import __version__
 from . import (
     attribute,
+    blueprint,
+    channel,
     colony,
     cron,
     executor,
+    executor_start,  # noqa: F401 - registers `colonies executor start`
     function,
     generator,
     key,
@@ -58,6 +61,8 @@ for _name, _group in (
 ):
     app.add_typer(_group, name=_name)
 app.add_typer(key.app, name="security", hidden=True)  # upstream's name for `key`
+app.add_typer(channel.app, name="channel")
+app.add_typer(blueprint.app, name="blueprint")
 
 
 @command(app, "version", signer=None, server=False, json=True)

@@ -7,7 +7,7 @@ building is shared (``pycolonies.client.core``).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -17,6 +17,7 @@ from ..errors import SubscriptionTimeoutError, TransportError
 from ..models import Process
 from ..rpc import build_request
 from . import core
+from .channels import DEFAULT_SEGMENT, follow_async
 from .core import ASSIGN_MARGIN, DEFAULT_TIMEOUT, BaseClient, Call, Op
 from .subscriptions import AsyncSubscription, open_async
 
@@ -155,6 +156,24 @@ class AsyncColonies(BaseClient):
                 if result is False:
                     break
         return received if callback is None else None
+
+    def follow_channel(
+        self,
+        processid: str,
+        channel_name: str,
+        prvkey: str | None = None,
+        *,
+        after_index: int = 0,
+        timeout: float | None = None,
+        until_end: bool = True,
+        segment: int = DEFAULT_SEGMENT,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The channel's entries one at a time (``async for``), from log index ``after_index`` on.
+
+        Ends after an entry of type ``end`` (unless ``until_end`` is False), after ``timeout``
+        seconds (None: no limit), or when the process closes. See pycolonies.client.channels.
+        """
+        return follow_async(self, processid, channel_name, prvkey, after_index, timeout, until_end, segment)
 
     # RPC methods (one line each; the logic is in core) -----------------------------------------
 

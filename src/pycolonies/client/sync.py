@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -13,6 +13,7 @@ from ..errors import ColoniesError, SubscriptionTimeoutError, TransportError
 from ..models import Process
 from ..rpc import build_request
 from . import core
+from .channels import DEFAULT_SEGMENT, follow_sync
 from .core import ASSIGN_MARGIN, DEFAULT_TIMEOUT, BaseClient, Call, Op
 from .subscriptions import Subscription, open_sync
 
@@ -149,6 +150,25 @@ class Colonies(BaseClient):
                 elif callback(entries) is False:
                     break
         return received if callback is None else None
+
+    def follow_channel(
+        self,
+        processid: str,
+        channel_name: str,
+        prvkey: str | None = None,
+        *,
+        after_index: int = 0,
+        timeout: float | None = None,
+        until_end: bool = True,
+        segment: int = DEFAULT_SEGMENT,
+    ) -> Iterator[dict[str, Any]]:
+        """The channel's entries one at a time, from log index ``after_index`` on, as they come.
+
+        Ends after an entry of type ``end`` (unless ``until_end`` is False), after ``timeout``
+        seconds (None: no limit), or when the process closes. Payloads are bytes, as
+        ``channel_read`` returns them. See pycolonies.client.channels.
+        """
+        return follow_sync(self, processid, channel_name, prvkey, after_index, timeout, until_end, segment)
 
     # RPC methods (one line each; the logic is in core) -----------------------------------------
 

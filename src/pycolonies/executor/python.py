@@ -7,9 +7,10 @@ executor defines it and calls ``spec.funcname`` with:
 * positional args: ``process.input`` (the outputs of the workflow parents, concatenated) when it is
   non-empty, else ``spec.args``;
 * keyword args: ``spec.kwargs``, plus ``ctx`` when the function accepts it (a ``ctx`` parameter
-  or ``**kwargs``): ``{"process", "colonyname", "executorid", "executorname", "executor_prvkey",
-  "client"}``, ``client`` being a Colonies client bound to the executor's key (so a running map
-  step can call ``ctx["client"].add_child(...)``).
+  or ``**kwargs``): a dict ``{"process", "colonyname", "executorid", "executorname",
+  "executor_prvkey", "client", "log"}``, ``client`` being a Colonies client bound to the
+  executor's key (so a running map step can call ``ctx["client"].add_child(...)``) and ``log``
+  writing to the process log (see :class:`~pycolonies.executor.context.Context`).
 
 The return value becomes the output: ``None`` -> ``[]``, a tuple -> its items, anything else ->
 one value. An exception fails the process with the error text and the traceback.
@@ -29,11 +30,11 @@ import binascii
 import builtins
 import dataclasses
 import hashlib
-import inspect
 import linecache
 import logging
 import sys
 import textwrap
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from types import CodeType
@@ -42,7 +43,7 @@ from typing import Any
 from ..errors import ColoniesError
 from ..models import FuncSpec, Process
 from ..specs import func_spec
-from .base import Executor, ExecutorError
+from .base import Executor, ExecutorError, accepts_ctx, to_output
 from .settings import Settings
 
 __all__ = ["CodeError", "PythonExecutor", "accepts_ctx", "main", "to_output"]
@@ -54,37 +55,19 @@ class CodeError(ExecutorError):
     """The process's code is missing, cannot be decoded or compiled, or lacks the function."""
 
 
-def to_output(result: Any) -> list[Any]:
-    """Upstream's rule: None -> [], a tuple -> its items, anything else -> [result]."""
-    if result is None:
-        return []
-    if isinstance(result, tuple):
-        return list(result)
-    return [result]
-
-
-def accepts_ctx(function: Callable[..., Any]) -> bool:
-    """True when ``function`` can be called with a ``ctx=`` keyword."""
-    try:
-        parameters = inspect.signature(function).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    for p in parameters:
-        if p.kind is p.VAR_KEYWORD:
-            return True
-        if p.name == "ctx" and p.kind is not p.POSITIONAL_ONLY:
-            return True
-    return False
-
-
 class _CodeCache:
     """Compiled sources by hash (bounded); each is in ``linecache`` so tracebacks show its lines."""
 
     def __init__(self, size: int = 256) -> None:
         self.size = size
         self._codes: OrderedDict[str, CodeType] = OrderedDict()
+        self._lock = threading.Lock()  # functions run in several worker threads
 
     def compile(self, source: str, funcname: str) -> CodeType:
+        with self._lock:
+            return self._compile(source, funcname)
+
+    def _compile(self, source: str, funcname: str) -> CodeType:
         digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
         code = self._codes.get(digest)
         if code is not None:
@@ -126,6 +109,7 @@ class PythonExecutor(Executor):
         super().__init__(*args, **kwargs)
         self._codes = _CodeCache()
         self._announced: set[str] = set(self.function_names)
+        self._announcing = threading.Lock()
 
     def namespace(self) -> dict[str, Any]:
         """The globals the injected code runs in (fresh for each process)."""
@@ -149,14 +133,12 @@ class PythonExecutor(Executor):
     def handle(self, process: Process) -> list[Any]:
         spec = process.spec
         function = self.load(spec)
-        if spec.funcname not in self._announced:
+        with self._announcing:
+            announce = spec.funcname not in self._announced
             self._announced.add(spec.funcname)
+        if announce:
             self.add_function(spec.funcname)
-        args = list(process.input) if process.input else list(spec.args or [])
-        kwargs = dict(spec.kwargs or {})
-        if accepts_ctx(function):
-            kwargs["ctx"] = self.context(process)
-        return to_output(function(*args, **kwargs))
+        return to_output(self.call(function, process, self.context(process)))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -189,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--name", help="name to register under (default: <type>-<random>)")
     parser.add_argument("--type", dest="executortype", help="executor type (overrides COLONIES_EXECUTOR_TYPE)")
     parser.add_argument("--poll-timeout", type=float, default=10.0, help="seconds per assign long poll")
+    parser.add_argument("--concurrency", type=int, default=1, help="processes run at once (worker threads)")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     options = parser.parse_args(argv)
 
@@ -206,7 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = dataclasses.replace(settings, executortype=options.executortype)
         if options.name:
             settings = dataclasses.replace(settings, executorname=options.name)
-        executor = PythonExecutor.from_settings(settings, poll_timeout=options.poll_timeout)
+        executor = PythonExecutor.from_settings(
+            settings, poll_timeout=options.poll_timeout, concurrency=options.concurrency
+        )
         log.info("Connecting to %s, colony %s", executor.colonies.url, settings.colonyname)
         executor.run()
     except ColoniesError as exc:

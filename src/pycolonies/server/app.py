@@ -17,13 +17,14 @@ from starlette.websockets import WebSocket
 
 from ..rpc import error_reply
 from .api import handle_rpc
+from .bridge import start_bridge
 from .config import ServerConfig
 from .context import ServerContext
 from .controllers import Controllers
 from .events import DEPARTURE
 from .handlers import load_all
 from .pubsub import serve_pubsub
-from .store import open_store
+from .store import connect_store
 
 __all__ = ["ColoniesApp", "create_app", "open_context"]
 
@@ -67,7 +68,9 @@ class _Connection:
 
 async def open_context(config: ServerConfig) -> ServerContext:
     """Open the store and make sure the server id is recorded (first start creates everything)."""
-    store = open_store(config.store_url, sqlite_synchronous=config.sqlite_synchronous)
+    store = await connect_store(
+        config.store_url, sqlite_synchronous=config.sqlite_synchronous, pool_size=config.db_pool_size
+    )
     stored = await store.get_server_id()
     if config.server_id and config.server_id != stored:
         await store.set_server_id(config.server_id)
@@ -153,12 +156,15 @@ def create_app(
         if bootstrap is not None:
             await bootstrap(context)
         holder["ctx"] = context
-        controllers = Controllers(context)
+        bridge = await start_bridge(context)  # replicas on a shared (PostgreSQL) store; None on SQLite
+        controllers = Controllers(context, is_leader=bridge.is_leader if bridge is not None else None)
         controllers.start()
         try:
             yield
         finally:
             await controllers.stop()
+            if bridge is not None:
+                await bridge.stop()
             await context.store.close()
 
     middleware = [

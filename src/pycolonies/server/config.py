@@ -72,6 +72,7 @@ class ServerConfig:
     allow_executor_reregister: bool = False
     stale_executor_seconds: int = 600
     cleanup_interval_seconds: int = 60
+    executor_grace_seconds: int = 60  # liveness: RUNNING processes of a silent executor go back (0: off)
     cron_checker_period_ms: int = 1000
     generator_checker_period_ms: int = 1000
     max_body_bytes: int = 16 * 1024 * 1024
@@ -154,6 +155,7 @@ def load_server_config(env: Mapping[str, str] | None = None, **overrides: object
     cfg.allow_executor_reregister = env_bool(env, "COLONIES_ALLOW_EXECUTOR_REREGISTER", False)
     cfg.stale_executor_seconds = env_int(env, "COLONIES_STALE_EXECUTOR_DURATION", 600, minimum=1)
     cfg.cleanup_interval_seconds = env_int(env, "COLONIES_CLEANUP_INTERVAL", 60, minimum=1)
+    cfg.executor_grace_seconds = env_int(env, "COLONIES_EXECUTOR_GRACE", cfg.executor_grace_seconds, minimum=0)
     cfg.cron_checker_period_ms = env_int(env, "COLONIES_CRON_CHECKER_PERIOD", 1000, minimum=1)
     cfg.generator_checker_period_ms = env_int(env, "COLONIES_GENERATOR_CHECKER_PERIOD", 1000, minimum=1)
     cfg.max_body_bytes = env_int(env, "COLONIES_MAX_BODY_BYTES", cfg.max_body_bytes, minimum=1024)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from ..timefmt import format_ns, now_ns
 from .config import ServerConfig
 from .events import EventHub
+from .ratelimit import TokenBucket
 from .store import Store
 
 __all__ = ["ServerContext", "new_id"]
@@ -29,6 +30,8 @@ class ServerContext:
     # When each executor's lastheardfromtime was last written: assign long-polls refresh it at most
     # once a second instead of writing on every attempt.
     heard: dict[str, int] = field(default_factory=dict)
+    # Per-process append rate limiters of channels (in memory, per server, as upstream).
+    channel_rates: dict[str, TokenBucket] = field(default_factory=dict)
 
     @staticmethod
     def now() -> int:

@@ -1,6 +1,8 @@
 """``GET /pubsub``: WebSocket subscriptions to process state changes (protocol core/30-semantics.md
 section 7). The client sends signed envelopes; the server pushes reply envelopes with payload type
-``subscribeprocessmsg`` and closes the socket when the first subscription's timeout expires."""
+``subscribeprocessmsg`` and closes the socket when the first subscription's timeout expires.
+The same socket serves channel subscriptions (``subscribechannelmsg``, protocol ext/10-channels.md
+section 6): one at a time, served to its end before the next frame is read, the socket kept open."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ from collections.abc import Callable
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..crypto import CryptoError, recover_id
-from ..messages import SubscribeProcessesMsg, SubscribeProcessMsg
+from ..messages import SubscribeChannelMsg, SubscribeProcessesMsg, SubscribeProcessMsg
 from ..rpc import RPCError, decode_payload, error_reply, parse_envelope, success_reply
 from ..wire import WireError, decode
+from . import channels
 from .context import ServerContext
 from .encode import process_wire
 from .events import ProcessEvent
@@ -54,6 +57,9 @@ class _Connection:
                 await self.subscribe_process(decode(SubscribeProcessMsg, message))
             elif envelope.payloadtype == "subscribeprocessesmsg":
                 await self.subscribe_processes(rid, decode(SubscribeProcessesMsg, message))
+            elif envelope.payloadtype == "subscribechannelmsg":
+                msg = decode(SubscribeChannelMsg, message)
+                await channels.subscribe(self.ctx, rid, msg, self.push, self.outbox.qsize)
             else:
                 raise RPCError(403, f"invalid rpcMsg.PayloadType: {envelope.payloadtype}")
         except (ValueError, WireError) as exc:

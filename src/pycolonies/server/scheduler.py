@@ -4,13 +4,15 @@ controller calls them directly."""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 import orjson
 
 from ..rpc import RPCError
-from . import workflows
+from . import channels, workflows
+from .auth import mark_alive
 from .context import ServerContext
 from .events import DEPARTURE, WOKEN_ONE
 from .processes import NS, build_process, emit
@@ -25,12 +27,16 @@ __all__ = [
     "close_successful",
     "expire_deadlines",
     "mark_alive",
+    "reclaim_unresponsive",
     "release",
     "submit",
 ]
 
+log = logging.getLogger("pycolonies.server.scheduler")
+
 EXEC_TIMEOUT_ERROR = "Maximum execution time limit exceeded"
 WAIT_TIMEOUT_ERROR = "Maximum waiting time limit exceeded"
+EXECUTOR_SILENT_ERROR = "Executor {name} stopped responding (not heard from for {grace} s)"
 
 
 class ClientGone(RPCError):
@@ -47,14 +53,6 @@ async def submit(ctx: ServerContext, spec: dict[str, Any], initiatorid: str, ini
     await ctx.store.add_processes([process])
     emit(ctx, process)
     return process
-
-
-async def mark_alive(ctx: ServerContext, executorid: str) -> None:
-    """Record that the executor was heard from (written at most once a second)."""
-    now = ctx.now()
-    if now - ctx.heard.get(executorid, 0) >= NS:
-        ctx.heard[executorid] = now
-        await ctx.store.touch_executor(executorid, now)
 
 
 def _resource_limit(text: str, parse: Any) -> int | None:
@@ -100,6 +98,7 @@ async def assign(
             now=ctx.now(),
         )
         if claim.process is not None:
+            await channels.bind(ctx, claim.process)
             if claim.process.processgraphid:
                 await workflows.on_assigned(ctx, claim.process)
             emit(ctx, claim.process)
@@ -143,6 +142,7 @@ async def close_successful(ctx: ServerContext, p: ProcessRecord, out: list[Any] 
         a["state"] = SUCCESS
     await _update_function_stats(ctx, p, executorname)
     emit(ctx, p)
+    await channels.close(ctx, p)
     if p.processgraphid and was_running:
         await workflows.on_succeeded(ctx, p)
 
@@ -168,6 +168,7 @@ async def close_failed(
     for a in p.attributes:
         a["state"] = FAILED
     emit(ctx, p)
+    await channels.close(ctx, p)
     if p.processgraphid:
         await workflows.on_failed(ctx, p)
     return True
@@ -209,6 +210,7 @@ async def cancel(ctx: ServerContext, p: ProcessRecord) -> None:
         raise RPCError(400, "Failed to cancel process, the process changed state concurrently")
     p.state, p.endtime = CANCELLED, now
     emit(ctx, p)
+    await channels.close(ctx, p)
 
 
 async def _update_function_stats(ctx: ServerContext, p: ProcessRecord, executorname: str) -> None:
@@ -239,4 +241,44 @@ async def expire_deadlines(ctx: ServerContext) -> int:
     for p in await ctx.store.expired_waiting(threshold):
         p.attributes = []
         handled += int(await close_failed(ctx, p, [WAIT_TIMEOUT_ERROR], from_states=(WAITING,)))
+    return handled
+
+
+_reclaim_unsupported = False
+
+
+async def reclaim_unresponsive(ctx: ServerContext) -> int:
+    """One pass of the liveness loop (a pycolonies extension): a RUNNING process whose executor has
+    not been heard from (any signed request) for ``COLONIES_EXECUTOR_GRACE`` seconds is treated as
+    if its execution deadline had passed: back in the queue with one more retry and a WAITING
+    event (a waiting executor takes it at once), or failed once ``maxretries`` is used up. The
+    executor stays registered (the stale-executor cleanup unregisters it later). Nothing is
+    reclaimed in the first grace after the server started: executors could not reach it while it
+    was down."""
+    global _reclaim_unsupported
+    grace = ctx.config.executor_grace_seconds
+    now = ctx.now()
+    if grace <= 0 or _reclaim_unsupported or now - ctx.started < grace * NS:
+        return 0
+    try:
+        lost = await ctx.store.unresponsive_running(now - grace * NS)
+    except NotImplementedError:
+        _reclaim_unsupported = True
+        log.warning(
+            "executor liveness is off: the %s store cannot list unresponsive executors", type(ctx.store).__name__
+        )
+        return 0
+    handled = 0
+    for p in lost:
+        p.attributes = []
+        executor = await ctx.store.get_executor_by_id(p.assignedexecutorid, p.colonyname)
+        name = executor["executorname"] if executor else p.assignedexecutorid
+        if p.maxretries > -1 and p.retries >= p.maxretries:
+            error = EXECUTOR_SILENT_ERROR.format(name=name, grace=grace)
+            done = await close_failed(ctx, p, [error], from_states=(RUNNING,))
+        else:
+            done = await release(ctx, p)
+        if done:
+            handled += 1
+            log.info("process %s reclaimed: executor %s not heard from for %d s", p.processid, name, grace)
     return handled

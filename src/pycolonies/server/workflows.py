@@ -16,6 +16,7 @@ import orjson
 
 from ..rpc import RPCError
 from ..timefmt import format_ns
+from . import channels
 from .context import ServerContext, new_id
 from .processes import build_process, emit
 from .store.records import CANCELLED, FAILED, RUNNING, SUCCESS, WAITING, GraphRecord, ProcessRecord
@@ -206,11 +207,13 @@ async def on_failed(ctx: ServerContext, p: ProcessRecord) -> None:
 
 async def cancel_graph(ctx: ServerContext, graph: GraphRecord) -> None:
     """Cancel every waiting or running process of the graph, and the graph."""
-    for processid in await ctx.store.cancel_graph(graph.processgraphid, ctx.now()):
+    cancelled = await ctx.store.cancel_graph(graph.processgraphid, ctx.now())
+    for processid in cancelled:
         if ctx.hub.has_process_subscribers(processid):
             process = await ctx.store.get_process(processid)
             if process is not None:
                 emit(ctx, process)
+    await channels.close_many(ctx, cancelled)
 
 
 async def add_child(

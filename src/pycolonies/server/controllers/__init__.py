@@ -1,4 +1,6 @@
-"""Background loops: deadlines (every second), stale-executor cleanup, crons and generators."""
+"""Background loops: deadlines (every second), executor liveness (RUNNING processes of silent
+executors back to the queue), stale-executor cleanup, crons and generators, and the sweep of
+channels no process can use any more."""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from ..channels import sweep as sweep_channels
 from ..context import ServerContext
 from ..handlers.executors import unregister
-from ..scheduler import expire_deadlines
+from ..scheduler import expire_deadlines, reclaim_unresponsive
 from ..triggers import check_crons, check_generators
 
 __all__ = ["Controllers"]
@@ -29,10 +32,12 @@ async def cleanup_stale_executors(ctx: ServerContext) -> int:
 
 
 class Controllers:
-    """Runs each loop as a task; a failing pass is logged and retried on the next tick."""
+    """Runs each loop as a task; a failing pass is logged and retried on the next tick. With
+    replicas (``is_leader`` given, see server/bridge.py) a pass runs only on the current leader."""
 
-    def __init__(self, ctx: ServerContext) -> None:
+    def __init__(self, ctx: ServerContext, *, is_leader: Callable[[], bool] | None = None) -> None:
         self.ctx = ctx
+        self.is_leader = is_leader
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -45,7 +50,14 @@ class Controllers:
             asyncio.create_task(
                 self._every(self.ctx.config.generator_checker_period_ms / 1000, check_generators, "generators")
             ),
+            asyncio.create_task(
+                self._every(float(self.ctx.config.cleanup_interval_seconds), sweep_channels, "channel sweep")
+            ),
         ]
+        grace = self.ctx.config.executor_grace_seconds
+        if grace > 0:  # look four times per grace (at most every 5 s, at least every 0.25 s)
+            period = min(max(grace / 4, 0.25), 5.0)
+            self._tasks.append(asyncio.create_task(self._every(period, reclaim_unresponsive, "executor liveness")))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -58,6 +70,8 @@ class Controllers:
     async def _every(self, period: float, work: Callable[[ServerContext], Awaitable[int]], name: str) -> None:
         while True:
             await asyncio.sleep(period)
+            if self.is_leader is not None and not self.is_leader():
+                continue
             try:
                 await work(self.ctx)
             except Exception:

@@ -77,6 +77,8 @@ def load_all() -> None:
     """Import every handler module so that their registrations run."""
     from . import (  # noqa: F401
         attributes,
+        blueprints,
+        channels,
         colonies,
         crons,
         executors,

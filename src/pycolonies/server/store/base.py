@@ -194,6 +194,12 @@ class Store(ABC):
     @abstractmethod
     async def expired_waiting(self, before: int, limit: int = 1000) -> list[ProcessRecord]: ...
 
+    async def unresponsive_running(self, heard_before: int, limit: int = 1000) -> list[ProcessRecord]:
+        """RUNNING processes whose assigned executor (same colony) was last heard from before
+        ``heard_before`` (the liveness loop). A backend without it raises NotImplementedError, which
+        turns liveness off."""
+        raise NotImplementedError
+
     @abstractmethod
     async def count_processes(self, colonyname: str | None) -> dict[int, int]: ...
 
@@ -388,4 +394,129 @@ class Store(ABC):
     @abstractmethod
     async def remove_logs_before(self, before: int) -> int:
         """Remove every line added before ``before`` (Unix ns), for retention; returns how many."""
+        ...
+
+    # -- channels (protocol ext/10-channels.md) ---------------------------------------------
+    # A channel is {processid, name, submitterid, executorid, entries}; ``entries`` counts the
+    # entries ever appended and is the ``arrival`` number of the last one. An entry is {arrival,
+    # sequence, inreplyto, timestamp (Unix ns), senderid, payload (bytes or None), type}.
+    # ``arrival`` (1, 2, 3, ... per channel) is the store's own order: appends to one channel are
+    # serialised (the channel row is locked while the entry is inserted), so an entry is visible
+    # only once every entry with a smaller arrival number is, and a subscriber that resumes after
+    # the last arrival number it delivered never misses nor repeats one, on any replica. The log
+    # *position* (what ``channelreadmsg`` counts in) follows upstream's ordering rule instead.
+
+    @abstractmethod
+    async def get_channel(self, processid: str, name: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    async def add_channel(self, channel: dict[str, Any], max_channels: int) -> dict[str, Any] | None:
+        """Create the channel unless it exists (then return the stored one); None when its process
+        already has ``max_channels`` channels."""
+        ...
+
+    @abstractmethod
+    async def bind_channels(self, processid: str, executorid: str) -> None:
+        """Give the process's channels to the executor it was just assigned to."""
+        ...
+
+    @abstractmethod
+    async def append_channel_entry(self, processid: str, name: str, entry: dict[str, Any], max_entries: int) -> int:
+        """Append ``entry`` (without ``arrival``): it goes before the earliest entry of the same
+        sender with a larger ``sequence``, else last. Returns its arrival number; 0 when the channel
+        already holds ``max_entries`` entries, -1 when the channel does not exist."""
+        ...
+
+    @abstractmethod
+    async def read_channel(
+        self, processid: str, name: str, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int] | None:
+        """In one snapshot: the entries at log positions ``offset``.. (at most ``limit``; 0 or less:
+        all) in log order, and the channel's ``entries`` count. None when the channel does not exist."""
+        ...
+
+    @abstractmethod
+    async def read_channel_after(
+        self, processid: str, name: str, arrival: int, limit: int
+    ) -> list[dict[str, Any]] | None:
+        """Up to ``limit`` entries with an arrival number above ``arrival``, in arrival order; None
+        when the channel does not exist (any more)."""
+        ...
+
+    @abstractmethod
+    async def remove_channels(self, processid: str) -> int:
+        """Remove the process's channels and their entries; returns how many channels."""
+        ...
+
+    @abstractmethod
+    async def remove_orphan_channels(self) -> int:
+        """Remove the channels of processes that no longer exist or are successful or failed;
+        returns how many channels."""
+        ...
+
+    # -- blueprints (protocol ext/20-blueprints.md) -------------------------------------------
+    # Definitions and blueprints are their wire documents (dicts), keyed by (colonyname, name);
+    # a definition's kind is ``spec.names.kind``, a blueprint's location ``metadata.locationname``.
+    # Lists are sorted by name.
+
+    @abstractmethod
+    async def add_blueprint_definition(self, definition: dict[str, Any]) -> bool:
+        """False when the colony already has a definition of that name (or the id is taken)."""
+        ...
+
+    @abstractmethod
+    async def get_blueprint_definition(self, colonyname: str, name: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    async def list_blueprint_definitions(self, colonyname: str) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    async def find_blueprint_definition(self, colonyname: str, kind: str) -> dict[str, Any] | None:
+        """The first definition (by name) of the colony that defines ``kind``."""
+        ...
+
+    @abstractmethod
+    async def remove_blueprint_definition(self, colonyname: str, name: str) -> bool: ...
+
+    @abstractmethod
+    async def add_blueprint(self, blueprint: dict[str, Any]) -> bool:
+        """False when the colony already has a blueprint of that name (or the id is taken)."""
+        ...
+
+    @abstractmethod
+    async def get_blueprint(self, colonyname: str, name: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    async def get_blueprint_by_id(self, blueprintid: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    async def list_blueprints(self, colonyname: str, kind: str = "", locationname: str = "") -> list[dict[str, Any]]:
+        """The colony's blueprints, of ``kind`` when given, and then at ``locationname`` (ignoring case)
+        when given."""
+        ...
+
+    @abstractmethod
+    async def count_blueprints(self, colonyname: str, kind: str, locationname: str | None = None) -> int:
+        """Blueprints of ``kind`` in the colony (at exactly ``locationname`` when not None)."""
+        ...
+
+    @abstractmethod
+    async def replace_blueprint(self, blueprint: dict[str, Any]) -> bool:
+        """Replace the stored document with the same ``blueprintid``; False when there is none."""
+        ...
+
+    @abstractmethod
+    async def set_blueprint_status(self, colonyname: str, name: str, status: dict[str, Any] | None) -> bool: ...
+
+    @abstractmethod
+    async def remove_blueprint(self, colonyname: str, name: str) -> bool: ...
+
+    @abstractmethod
+    async def add_blueprint_history(self, entry: dict[str, Any], timestamp: int) -> None:
+        """Store a history entry (its wire dict; ``timestamp`` in Unix ns orders the history)."""
+        ...
+
+    @abstractmethod
+    async def blueprint_history(self, blueprintid: str, limit: int) -> list[dict[str, Any]]:
+        """The blueprint's history, newest first (at most ``limit`` when > 0)."""
         ...

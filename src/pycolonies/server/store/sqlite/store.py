@@ -23,6 +23,8 @@ import orjson
 
 from ..base import Store
 from ..records import RUNNING, WAITING, Claim, GraphRecord, ProcessRecord
+from .blueprints import BlueprintTables
+from .channels import ChannelTables
 from .triggers import TriggerTables
 
 __all__ = ["SQLiteStore", "StoreInUseError", "ensure_available"]
@@ -212,7 +214,7 @@ class _Checkpointer:
         self._thread.join(10)
 
 
-class SQLiteStore(TriggerTables, Store):
+class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, Store):
     """Everything the server keeps, in one SQLite file."""
 
     def __init__(self, path: str | Path, *, synchronous: str = "NORMAL", checkpoint_interval: float = 0.5) -> None:
@@ -831,6 +833,15 @@ class SQLiteStore(TriggerTables, Store):
             f"SELECT {_PROCESS_COLUMNS} FROM processes WHERE state = 1 AND execdeadline > 0 "
             "AND execdeadline < ? ORDER BY execdeadline LIMIT ?",
             (before, limit),
+        ).fetchall()
+        return [_process_from_row(r) for r in rows]
+
+    async def unresponsive_running(self, heard_before: int, limit: int = 1000) -> list[ProcessRecord]:
+        rows = self._db.execute(
+            f"SELECT {_PROCESS_COLUMNS} FROM processes WHERE state = 1 AND EXISTS (SELECT 1 FROM executors e "
+            "WHERE e.executorid = processes.assignedexecutorid AND e.colonyname = processes.colonyname "
+            "AND e.lastheardfromtime < ?) LIMIT ?",
+            (heard_before, limit),
         ).fetchall()
         return [_process_from_row(r) for r in rows]
 
