@@ -97,13 +97,11 @@ class Bridge:
     def published(self, event: ProcessEvent) -> None:
         if self.link.peers <= 0:
             return
-        wire = orjson.dumps(event.process)
-        carried = orjson.Fragment(wire) if len(wire) <= MAX_WIRE else None
-        self.link.send(
-            _dumps(
-                ["p", event.processid, event.colonyname, event.executortype, event.locationname, event.state, carried]
-            )
-        )
+        # a JSON header, then a tab and the process (JSON escapes tabs in strings, so the first
+        # tab ends the header): a replica without subscribers for it never parses the process
+        head = _dumps(["p", event.processid, event.colonyname, event.executortype, event.locationname, event.state])
+        wire = orjson.dumps(event.process).decode()
+        self.link.send(f"{head}\t{wire}" if len(wire) <= MAX_WIRE else head)
 
     def resumed(self, colonyname: str) -> None:
         self.link.send(_dumps(["r", colonyname]))
@@ -118,17 +116,21 @@ class Bridge:
 
     def _received(self, message: str) -> None:
         hub = self.ctx.hub
-        fields = orjson.loads(message)
+        head, _, wire = message.partition("\t")
+        fields = orjson.loads(head)
         kind = fields[0]
         if kind == "w":
             # woken here already (fields[5]): assigners elsewhere only look again if about to wait
             hub.notify_waiting(fields[1], fields[2], fields[3], wake_all=fields[4], remote=True, wake=not fields[5])
         elif kind == "p":
-            _, processid, colonyname, executortype, locationname, state, wire = fields
+            _, processid, colonyname, executortype, locationname, state = fields
             if not hub.wants(processid, executortype, state):
                 return
-            if wire is not None:
-                hub.publish(ProcessEvent(processid, colonyname, executortype, locationname, state, wire), remote=True)
+            if wire:
+                process = orjson.loads(wire)
+                hub.publish(
+                    ProcessEvent(processid, colonyname, executortype, locationname, state, process), remote=True
+                )
             else:
                 task = asyncio.get_running_loop().create_task(self._fetch_and_publish(processid, state))
                 self._fetches.add(task)
