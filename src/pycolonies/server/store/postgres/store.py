@@ -25,6 +25,11 @@ import orjson
 
 from ..base import Store
 from ..records import RUNNING, WAITING, Claim, GraphRecord, ProcessRecord
+from ..rows import attribute_from_row as _attribute_from_row
+from ..rows import dumps as _dumps
+from ..rows import executor_from_row as _executor_from_row
+from ..rows import process_from_row as _process_from_row
+from ..rows import process_values
 from .blueprints import BlueprintTables
 from .cache import EXECUTORS, FUNCTIONS, USERS, LookupCache
 from .channels import ChannelTables
@@ -32,6 +37,11 @@ from .notify import ReplicaLink
 from .triggers import TriggerTables
 
 __all__ = ["MIGRATION_LOCK", "PostgresStore"]
+
+
+def _pg_values(p: ProcessRecord) -> tuple[Any, ...]:
+    return process_values(p, bool)
+
 
 log = logging.getLogger("pycolonies.store")
 
@@ -66,10 +76,6 @@ _Method = TypeVar("_Method", bound=Callable[..., Awaitable[Any]])
 _DAY_NS = 86_400 * 1_000_000_000
 
 
-def _dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
 def _count(status: str) -> int:
     """The row count of a command status such as ``UPDATE 1`` or ``INSERT 0 1``."""
     return int(status.rsplit(" ", 1)[-1])
@@ -77,84 +83,6 @@ def _count(status: str) -> int:
 
 def _in(states: Sequence[int]) -> str:
     return ", ".join(str(int(s)) for s in states)
-
-
-def _process_from_row(row: Sequence[Any]) -> ProcessRecord:
-    return ProcessRecord(
-        processid=row[0],
-        colonyname=row[1],
-        executortype=row[2],
-        locationname=row[3],
-        executornames=orjson.loads(row[4]) if row[4] is not None else None,
-        state=row[5],
-        isassigned=row[6],
-        waitforparents=row[7],
-        prioritytime=row[8],
-        cpu=row[9],
-        mem=row[10],
-        assignedexecutorid=row[11],
-        initiatorid=row[12],
-        initiatorname=row[13],
-        submissiontime=row[14],
-        starttime=row[15],
-        endtime=row[16],
-        waitdeadline=row[17],
-        execdeadline=row[18],
-        retries=row[19],
-        maxwaittime=row[20],
-        maxexectime=row[21],
-        maxretries=row[22],
-        label=row[23],
-        funcname=row[24],
-        processgraphid=row[25],
-        spec=row[26],
-        parents=orjson.loads(row[27]),
-        children=orjson.loads(row[28]),
-        input=row[29],
-        output=row[30],
-        errors=orjson.loads(row[31]),
-        nattributes=row[32],
-        pendingparents=row[33],
-    )
-
-
-def _process_values(p: ProcessRecord) -> tuple[Any, ...]:
-    return (
-        p.processid,
-        p.colonyname,
-        p.executortype,
-        p.locationname,
-        _dumps(p.executornames) if p.executornames is not None else None,
-        p.state,
-        bool(p.isassigned),
-        bool(p.waitforparents),
-        p.prioritytime,
-        p.cpu,
-        p.mem,
-        p.assignedexecutorid,
-        p.initiatorid,
-        p.initiatorname,
-        p.submissiontime,
-        p.starttime,
-        p.endtime,
-        p.waitdeadline,
-        p.execdeadline,
-        p.retries,
-        p.maxwaittime,
-        p.maxexectime,
-        p.maxretries,
-        p.label,
-        p.funcname,
-        p.processgraphid,
-        p.spec,
-        _dumps(p.parents),
-        _dumps(p.children),
-        p.input,
-        p.output,
-        _dumps(p.errors),
-        len(p.attributes) or p.nattributes,
-        p.pendingparents,
-    )
 
 
 def _attribute_values(a: dict[str, Any], now: int) -> tuple[Any, ...]:
@@ -169,37 +97,6 @@ def _attribute_values(a: dict[str, Any], now: int) -> tuple[Any, ...]:
         a["value"],
         now,
     )
-
-
-def _executor_from_row(row: Sequence[Any]) -> dict[str, Any]:
-    return {
-        "executorid": row[0],
-        "colonyname": row[1],
-        "executorname": row[2],
-        "executortype": row[3],
-        "state": row[4],
-        "requirefuncreg": row[5],
-        "commissiontime": row[6],
-        "lastheardfromtime": row[7],
-        "locationname": row[8],
-        "capabilities": orjson.loads(row[9]),
-        "allocations": orjson.loads(row[10]),
-        "blueprintid": row[11],
-        "blueprintgen": row[12],
-    }
-
-
-def _attribute_from_row(row: Sequence[Any]) -> dict[str, Any]:
-    return {
-        "attributeid": row[0],
-        "targetid": row[1],
-        "targetcolonyname": row[2],
-        "targetprocessgraphid": row[3],
-        "state": row[4],
-        "attributetype": row[5],
-        "key": row[6],
-        "value": row[7],
-    }
 
 
 def _user(row: Sequence[Any] | None) -> dict[str, Any] | None:
@@ -711,7 +608,7 @@ class PostgresStore(TriggerTables, ChannelTables, BlueprintTables, Store):
 
     async def add_processes(self, processes: Sequence[ProcessRecord]) -> None:
         if len(processes) == 1 and not processes[0].attributes:
-            await self.pool.execute(_PROCESS_INSERT, *_process_values(processes[0]))
+            await self.pool.execute(_PROCESS_INSERT, *_pg_values(processes[0]))
             return
         async with self._tx() as conn:
             await self._insert_processes(conn, processes)
@@ -720,7 +617,7 @@ class PostgresStore(TriggerTables, ChannelTables, BlueprintTables, Store):
     async def _insert_processes(conn: asyncpg.Connection, processes: Sequence[ProcessRecord]) -> None:
         for p in processes:
             p.nattributes = len(p.attributes)
-        await conn.executemany(_PROCESS_INSERT, [_process_values(p) for p in processes])
+        await conn.executemany(_PROCESS_INSERT, [_pg_values(p) for p in processes])
         attributes = [_attribute_values(a, p.submissiontime) for p in processes for a in p.attributes]
         if attributes:
             await conn.executemany(_ATTRIBUTE_INSERT, attributes)

@@ -23,6 +23,11 @@ import orjson
 
 from ..base import Store
 from ..records import RUNNING, WAITING, Claim, GraphRecord, ProcessRecord
+from ..rows import attribute_from_row as _attribute_from_row
+from ..rows import dumps as _dumps
+from ..rows import executor_from_row as _executor_from_row
+from ..rows import process_from_row as _process_from_row
+from ..rows import process_values
 from .blueprints import BlueprintTables
 from .channels import ChannelTables
 from .triggers import TriggerTables
@@ -51,119 +56,6 @@ _EXECUTOR_COLUMNS = (
 _INT64_MAX = 2**63 - 1
 _DAY_NS = 86_400 * 1_000_000_000
 _ATTRIBUTE_COLUMNS = "attributeid, targetid, targetcolonyname, targetprocessgraphid, state, attributetype, key, value"
-
-
-def _dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
-def _process_from_row(row: Sequence[Any]) -> ProcessRecord:
-    return ProcessRecord(
-        processid=row[0],
-        colonyname=row[1],
-        executortype=row[2],
-        locationname=row[3],
-        executornames=orjson.loads(row[4]) if row[4] is not None else None,
-        state=row[5],
-        isassigned=bool(row[6]),
-        waitforparents=bool(row[7]),
-        prioritytime=row[8],
-        cpu=row[9],
-        mem=row[10],
-        assignedexecutorid=row[11],
-        initiatorid=row[12],
-        initiatorname=row[13],
-        submissiontime=row[14],
-        starttime=row[15],
-        endtime=row[16],
-        waitdeadline=row[17],
-        execdeadline=row[18],
-        retries=row[19],
-        maxwaittime=row[20],
-        maxexectime=row[21],
-        maxretries=row[22],
-        label=row[23],
-        funcname=row[24],
-        processgraphid=row[25],
-        spec=row[26],
-        parents=orjson.loads(row[27]),
-        children=orjson.loads(row[28]),
-        input=row[29],
-        output=row[30],
-        errors=orjson.loads(row[31]),
-        nattributes=row[32],
-        pendingparents=row[33],
-    )
-
-
-def _process_values(p: ProcessRecord) -> tuple[Any, ...]:
-    return (
-        p.processid,
-        p.colonyname,
-        p.executortype,
-        p.locationname,
-        _dumps(p.executornames) if p.executornames is not None else None,
-        p.state,
-        int(p.isassigned),
-        int(p.waitforparents),
-        p.prioritytime,
-        p.cpu,
-        p.mem,
-        p.assignedexecutorid,
-        p.initiatorid,
-        p.initiatorname,
-        p.submissiontime,
-        p.starttime,
-        p.endtime,
-        p.waitdeadline,
-        p.execdeadline,
-        p.retries,
-        p.maxwaittime,
-        p.maxexectime,
-        p.maxretries,
-        p.label,
-        p.funcname,
-        p.processgraphid,
-        p.spec,
-        _dumps(p.parents),
-        _dumps(p.children),
-        p.input,
-        p.output,
-        _dumps(p.errors),
-        len(p.attributes) or p.nattributes,
-        p.pendingparents,
-    )
-
-
-def _executor_from_row(row: Sequence[Any]) -> dict[str, Any]:
-    return {
-        "executorid": row[0],
-        "colonyname": row[1],
-        "executorname": row[2],
-        "executortype": row[3],
-        "state": row[4],
-        "requirefuncreg": bool(row[5]),
-        "commissiontime": row[6],
-        "lastheardfromtime": row[7],
-        "locationname": row[8],
-        "capabilities": orjson.loads(row[9]),
-        "allocations": orjson.loads(row[10]),
-        "blueprintid": row[11],
-        "blueprintgen": row[12],
-    }
-
-
-def _attribute_from_row(row: Sequence[Any]) -> dict[str, Any]:
-    return {
-        "attributeid": row[0],
-        "targetid": row[1],
-        "targetcolonyname": row[2],
-        "targetprocessgraphid": row[3],
-        "state": row[4],
-        "attributetype": row[5],
-        "key": row[6],
-        "value": row[7],
-    }
 
 
 class StoreInUseError(RuntimeError):
@@ -657,12 +549,12 @@ class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, Store):
     async def add_processes(self, processes: Sequence[ProcessRecord]) -> None:
         insert = f"INSERT INTO processes ({_PROCESS_COLUMNS}) VALUES ({_PROCESS_PLACEHOLDERS})"
         if len(processes) == 1 and not processes[0].attributes:
-            self._db.execute(insert, _process_values(processes[0]))  # one statement: atomic on its own
+            self._db.execute(insert, process_values(processes[0]))  # one statement: atomic on its own
             return
         with self._tx() as db:
             for p in processes:
                 p.nattributes = len(p.attributes)
-                db.execute(insert, _process_values(p))
+                db.execute(insert, process_values(p))
                 for a in p.attributes:
                     self._insert_attribute(db, a, p.submissiontime)
 
@@ -916,7 +808,7 @@ class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, Store):
             )
             for p in processes:
                 p.nattributes = len(p.attributes)
-                db.execute(insert, _process_values(p))
+                db.execute(insert, process_values(p))
                 for a in p.attributes:
                     self._insert_attribute(db, a, p.submissiontime)
 
@@ -1015,7 +907,7 @@ class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, Store):
             db.execute("UPDATE processes SET children = ? WHERE processid = ?", (_dumps(children), parent))
             child.nattributes = len(child.attributes)
             db.execute(
-                f"INSERT INTO processes ({_PROCESS_COLUMNS}) VALUES ({_PROCESS_PLACEHOLDERS})", _process_values(child)
+                f"INSERT INTO processes ({_PROCESS_COLUMNS}) VALUES ({_PROCESS_PLACEHOLDERS})", process_values(child)
             )
             for a in child.attributes:
                 self._insert_attribute(db, a, child.submissiontime)
