@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Two workers (pytest-xdist), each module on one worker so module fixtures start once.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: dev test test-sqlite test-postgres lint bench bench-postgres clean
 
@@ -21,10 +23,10 @@ dev: $(STAMP)
 test: test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
-	COLONIES_TEST_BACKEND=postgres $(BIN)/python -m pytest
+	COLONIES_TEST_BACKEND=postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples

@@ -14,6 +14,7 @@ EXPECTED = {
     "ColoniesConnectionError",
     "ColoniesError",
     "Colony",
+    "ColonyFS",
     "Conditions",
     "ConflictError",
     "Crypto",

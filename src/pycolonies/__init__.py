@@ -16,6 +16,7 @@ from .errors import (
     SubscriptionTimeoutError,
     TransportError,
 )
+from .fs import ColonyFS
 from .models import (
     Attribute,
     Colony,
@@ -47,6 +48,7 @@ __all__ = [
     "ColoniesConnectionError",
     "ColoniesError",
     "Colony",
+    "ColonyFS",
     "Conditions",
     "ConflictError",
     "Crypto",

@@ -437,3 +437,81 @@ class ReconcileBlueprintMsg(Msg):
     namespace: str
     name: str
     force: bool
+
+
+# -- ColonyFS: files and snapshots (protocol ext/50-files-snapshots.md) ------------------------
+
+
+class S3ObjectDoc(TypedDict):
+    server: str
+    port: int
+    tls: bool
+    accesskey: str
+    secretkey: str
+    region: str
+    encryptionkey: str
+    encryptionalg: str
+    object: str
+    bucket: str
+
+
+class ReferenceDoc(TypedDict):
+    protocol: str
+    s3object: S3ObjectDoc
+
+
+class FileDoc(TypedDict):
+    fileid: str  # set by the server
+    colonyname: str
+    label: str
+    name: str
+    size: int
+    sequencenr: int  # set by the server
+    checksum: str
+    checksumalg: str
+    ref: ReferenceDoc
+    added: Any  # set by the server; an RFC 3339 text or null, checked by the handler
+
+
+class AddFileMsg(Msg):
+    file: FileDoc | None
+
+
+class GetFileMsg(Msg):
+    colonyname: str
+    fileid: str
+    label: str
+    name: str
+    latest: bool
+
+
+class GetFilesMsg(Msg):
+    colonyname: str
+    label: str
+
+
+class GetFileLabelsMsg(Msg):
+    colonyname: str
+    name: str
+    exact: bool
+
+
+class RemoveFileMsg(Msg):
+    colonyname: str
+    fileid: str
+    label: str
+    name: str
+
+
+class CreateSnapshotMsg(Msg):
+    colonyname: str
+    label: str
+    name: str
+
+
+class SnapshotIdMsg(Msg):
+    """``getsnapshotmsg`` and ``removesnapshotmsg``: by id, else by name."""
+
+    colonyname: str
+    snapshotid: str
+    name: str

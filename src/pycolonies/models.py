@@ -27,6 +27,7 @@ __all__ = [
     "Capabilities",
     "Colony",
     "Conditions",
+    "ConflictPolicy",
     "Cron",
     "Executor",
     "File",
@@ -39,6 +40,7 @@ __all__ = [
     "Location",
     "Log",
     "Model",
+    "OnConflict",
     "Position",
     "Process",
     "ProcessEdge",
@@ -47,8 +49,10 @@ __all__ = [
     "Reference",
     "S3Object",
     "Snapshot",
+    "SnapshotMount",
     "Software",
     "Statistics",
+    "SyncDirMount",
     "User",
     "Workflow",
 ]
@@ -96,10 +100,67 @@ class Conditions(Model):
         return data
 
 
+class SnapshotMount(Model):
+    """``fs.snapshots[]``: download a snapshot into ``<mount>/<dir>`` before the process runs
+    (read-only input). ``snapshotid`` empty: ``prepare_fs_snapshots`` (and ``colonies function
+    submit``) snapshot ``label`` at submit time and fill it in. Afterwards the files are removed
+    unless ``keepfiles``, the snapshot unless ``keepsnapshot`` (docs/executors.md "ColonyFS")."""
+
+    snapshotid: str = ""
+    label: str = ""
+    dir: str = ""
+    keepfiles: bool = False
+    keepsnapshot: bool = False  # Go's field is KeepSnaphot, its JSON key is spelled right
+
+
+class OnConflict(Model):
+    """What a sync does when a file differs on both sides: ``keeplocal`` uploads the local copy
+    (a new version), otherwise the remote copy is downloaded over it."""
+
+    keeplocal: bool = False
+
+
+class ConflictPolicy(Model):
+    """``onconflicts`` of a synced directory: for the sync before the run and the one after."""
+
+    onstart: OnConflict = Field(default_factory=OnConflict)
+    onclose: OnConflict = Field(default_factory=OnConflict)
+
+    @field_validator("onstart", "onclose", mode="before")
+    @classmethod
+    def _null_is_zero(cls, v: Any) -> Any:
+        return OnConflict() if v is None else v  # Go decodes null into the zero struct
+
+
+class SyncDirMount(Model):
+    """``fs.dirs[]``: a directory ``<mount>/<dir>`` synced with ``label`` before the process runs
+    and again after it succeeded (which uploads its results); the local files are removed
+    afterwards unless ``keepfiles``."""
+
+    label: str = ""
+    dir: str = ""
+    keepfiles: bool = False
+    onconflicts: ConflictPolicy = Field(default_factory=ConflictPolicy)
+
+    @field_validator("onconflicts", mode="before")
+    @classmethod
+    def _null_is_zero(cls, v: Any) -> Any:
+        return ConflictPolicy() if v is None else v
+
+
 class Fs(Model):
+    """``FunctionSpec.fs``: ColonyFS directories an executor stages for the process (protocol
+    ext/50 section 6). Upstream's SDK typed the lists as ``list[str]`` and always sends ``null``;
+    their elements are objects on the wire, modelled here."""
+
     mount: str = ""
-    snapshots: list[Any] | None = None
-    dirs: list[Any] | None = None
+    snapshots: list[SnapshotMount] | None = None
+    dirs: list[SyncDirMount] | None = None
+
+    @property
+    def staged(self) -> bool:
+        """True when there is anything to stage (a snapshot or a synced directory)."""
+        return bool(self.snapshots or self.dirs)
 
 
 class FuncSpec(Model):

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..models import Conditions, FuncSpec, Process
+from ..models import Conditions, FuncSpec, Process, Snapshot
 from .common import CliError, Session, command, group, parse_pairs, split_list
 from .output import human_duration
 from .specfiles import load_func_spec
@@ -26,10 +26,27 @@ TimeoutOpt = Annotated[
 LabelOpt = Annotated[str | None, typer.Option("--label", help="Label the process.", show_default=False)]
 
 
-def submit_and_watch(s: Session, spec: FuncSpec, wait: bool, out: bool, follow: bool, timeout: float | None) -> Process:
+def submit_and_watch(
+    s: Session,
+    spec: FuncSpec,
+    wait: bool,
+    out: bool,
+    follow: bool,
+    timeout: float | None,
+    fresh_snapshots: bool = False,
+) -> Process:
     """Submit ``spec``; then optionally follow its logs or wait. A failed or cancelled process is
-    an error (non-zero exit)."""
-    process = s.client.submit_func_spec(spec)
+    an error (non-zero exit). ``fs.snapshots`` entries without a snapshotid (all of them with
+    ``fresh_snapshots``) get a new snapshot of their label first."""
+    created = _prepare_snapshots(s, spec, fresh_snapshots)
+    try:
+        process = s.client.submit_func_spec(spec)
+    except Exception:
+        if created:
+            from ..fs.directives import discard_snapshots
+
+            discard_snapshots(s.client, created)
+        raise
     s.out.info(f"Process submitted: {process.processid}")
     if follow:  # with --json the lines go to stderr: stdout is for the process
         process = follow_logs(s, processid=process.processid, to_stderr=s.json, timeout=timeout) or process
@@ -50,6 +67,23 @@ def submit_and_watch(s: Session, spec: FuncSpec, wait: bool, out: bool, follow: 
     return process
 
 
+def _prepare_snapshots(s: Session, spec: FuncSpec, fresh: bool) -> list[Snapshot]:
+    fs = spec.fs
+    if fs is None or not fs.snapshots:
+        return []
+    from ..fs.directives import prepare_fs_snapshots  # ColonyFS is imported only when a spec uses it
+
+    try:
+        created = prepare_fs_snapshots(s.client, spec, colonyname=s.settings.colonyname, fresh=fresh)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    for snapshot in created:
+        s.out.info(f"Snapshot of {snapshot.label} created: {snapshot.snapshotid}")
+        if not snapshot.fileids:
+            s.out.warn(f"the snapshot of {snapshot.label} holds no files: is the label right?")
+    return created
+
+
 @command(app, "submit", colony=True, json=True)
 def submit(
     s: Session,
@@ -59,16 +93,24 @@ def submit(
     out: OutOpt = False,
     follow: FollowOpt = False,
     timeout: TimeoutOpt = None,
+    snapshot: Annotated[
+        bool,
+        typer.Option(
+            "--snapshot", help="Take a new snapshot for every fs.snapshots entry, even one that has a snapshotid."
+        ),
+    ] = False,
 ) -> None:
     """Submit a function spec from a JSON file.
 
     The colony comes from the spec's conditions.colonyname, else from COLONIES_COLONY_NAME or
-    --colonyname. A missing or 0 maxwaittime/maxexectime means no limit.
+    --colonyname. A missing or 0 maxwaittime/maxexectime means no limit. Each fs.snapshots entry
+    without a snapshotid gets a new snapshot of its label (removed by the executor afterwards
+    unless keepsnapshot).
     """
     funcspec = load_func_spec(spec, s.settings.colonyname, s.out)
     if label is not None:
         funcspec.label = label
-    submit_and_watch(s, funcspec, wait, out, follow, timeout)
+    submit_and_watch(s, funcspec, wait, out, follow, timeout, fresh_snapshots=snapshot)
 
 
 @command(app, "exec", colony=True, json=True)

@@ -16,12 +16,14 @@ from . import (
     cron,
     executor,
     executor_start,  # noqa: F401 - registers `colonies executor start`
+    fs,
     function,
     generator,
     key,
     location,
     log,
     process,
+    snapshot,
     user,
     workflow,
 )
@@ -63,6 +65,9 @@ for _name, _group in (
 app.add_typer(key.app, name="security", hidden=True)  # upstream's name for `key`
 app.add_typer(channel.app, name="channel")
 app.add_typer(blueprint.app, name="blueprint")
+fs.app.add_typer(snapshot.app, name="snapshot")
+app.add_typer(fs.app, name="fs")
+app.add_typer(snapshot.app, name="snapshot", hidden=True)  # a shorthand for `colonies fs snapshot`
 
 
 @command(app, "version", signer=None, server=False, json=True)

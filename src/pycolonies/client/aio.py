@@ -6,6 +6,8 @@ building is shared (``pycolonies.client.core``).
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine
 from types import TracebackType
@@ -14,12 +16,14 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import httpx
 
 from ..errors import SubscriptionTimeoutError, TransportError
+from ..fs import ColonyFS
 from ..models import Process
 from ..rpc import build_request
 from . import core
 from .channels import DEFAULT_SEGMENT, follow_async
 from .core import ASSIGN_MARGIN, DEFAULT_TIMEOUT, BaseClient, Call, Op
 from .subscriptions import AsyncSubscription, open_async
+from .sync import Colonies
 
 __all__ = ["AsyncColonies"]
 
@@ -35,6 +39,22 @@ def _rpc(
         return await core.run_async(builder(self, *args, **kwargs), self._send)
 
     return core.method_like(builder, method, "AsyncColonies", __name__)
+
+
+def _in_thread(name: str) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """``Colonies.<name>`` as a coroutine that runs it on a worker thread (the ColonyFS transfers
+    are blocking file and S3 I/O), with the blocking method's signature and docs."""
+    blocking = getattr(Colonies, name)
+
+    async def method(self: AsyncColonies, *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(getattr(self._blocking(), name), *args, **kwargs)
+
+    functools.update_wrapper(method, blocking)
+    del method.__wrapped__  # type: ignore[attr-defined]
+    method.__signature__ = inspect.signature(blocking)  # type: ignore[attr-defined]
+    method.__qualname__ = f"AsyncColonies.{name}"
+    method.__module__ = __name__
+    return method
 
 
 class AsyncColonies(BaseClient):
@@ -53,6 +73,7 @@ class AsyncColonies(BaseClient):
     ) -> None:
         super().__init__(host, port, tls, native_crypto, prvkey=prvkey, timeout=timeout)
         self._http = httpx.AsyncClient(timeout=timeout)
+        self._twin: Colonies | None = None
 
     # transport --------------------------------------------------------------------------------
 
@@ -79,6 +100,28 @@ class AsyncColonies(BaseClient):
     async def aclose(self) -> None:
         """Close this client's connections."""
         await self._http.aclose()
+        if self._twin is not None:
+            self._twin.close()
+
+    def _blocking(self) -> Colonies:
+        """A blocking twin with the same settings, for the ColonyFS methods' worker threads."""
+        if self._twin is None:
+            self._twin = Colonies(self.host, self.port, self.tls, prvkey=self.prvkey, timeout=self.timeout)
+        return self._twin
+
+    # ColonyFS: the blocking implementations on a worker thread (pycolonies.fs) ---------------
+
+    def fs(self, colonyname: str, prvkey: str | None = None) -> ColonyFS:
+        """A (blocking) ColonyFS client for ``colonyname`` over a blocking twin of this client;
+        call its methods with ``await asyncio.to_thread(...)``."""
+        return self._blocking().fs(colonyname, prvkey)
+
+    upload_file = _in_thread("upload_file")
+    upload_data = _in_thread("upload_data")
+    download_file = _in_thread("download_file")
+    download_data = _in_thread("download_data")
+    delete_file = _in_thread("delete_file")
+    sync = _in_thread("sync")
 
     async def close(self, processid: str | None = None, output: Any = None, prvkey: str | None = None) -> Any:
         """``await close(processid, output, prvkey)`` closes a process as successful (upstream);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -10,6 +11,9 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import httpx
 
 from ..errors import ColoniesError, SubscriptionTimeoutError, TransportError
+from ..fs import ColonyFS, SyncResult
+from ..fs.storage import Stores, fs_environment
+from ..fs.transfer import BOTH_IDS, BOTH_IDS_DELETE
 from ..models import Process
 from ..rpc import build_request
 from . import core
@@ -48,6 +52,8 @@ class Colonies(BaseClient):
     ) -> None:
         super().__init__(host, port, tls, native_crypto, prvkey=prvkey, timeout=timeout)
         self._http = httpx.Client(timeout=timeout)
+        self._fs_lock = threading.Lock()
+        self._fs_stores: dict[tuple[tuple[str, str], ...], Stores] = {}
 
     # transport --------------------------------------------------------------------------------
 
@@ -169,6 +175,94 @@ class Colonies(BaseClient):
         ``channel_read`` returns them. See pycolonies.client.channels.
         """
         return follow_sync(self, processid, channel_name, prvkey, after_index, timeout, until_end, segment)
+
+    # ColonyFS: file contents in S3 or a local object store (pycolonies.fs) ---------------------
+
+    def fs(self, colonyname: str, prvkey: str | None = None) -> ColonyFS:
+        """A ColonyFS client for ``colonyname``, signing with ``prvkey`` (default: the client's
+        key). The object store comes from the environment when first needed (AWS_S3_*,
+        COLONIES_FS_BACKEND, COLONIES_FS_DIR; see docs/files.md); stores are reused while those
+        variables stay the same."""
+        environment = fs_environment(os.environ)
+        with self._fs_lock:
+            stores = self._fs_stores.get(environment)
+            if stores is None:
+                stores = self._fs_stores[environment] = Stores(dict(environment))
+        return ColonyFS(self, colonyname, prvkey, stores=stores)
+
+    def upload_file(
+        self, colonyname: str, prvkey: str | None = None, filepath: str | None = None, label: str | None = None
+    ) -> Any:
+        """Upload the file at ``filepath`` to the object store and register it under ``label``
+        (``addfilemsg``); returns the registered File (dict)."""
+        if filepath is None or label is None:
+            raise ValueError("upload_file needs a filepath and a label")
+        return self.fs(colonyname, prvkey).upload_file(filepath, label)
+
+    def upload_data(
+        self,
+        colonyname: str,
+        prvkey: str | None = None,
+        filename: str | None = None,
+        data: bytes | None = None,
+        label: str | None = None,
+    ) -> Any:
+        """Upload ``data`` (bytes) as file ``filename`` under ``label``; returns the registered File."""
+        if filename is None or data is None or label is None:
+            raise ValueError("upload_data needs a filename, data and a label")
+        return self.fs(colonyname, prvkey).upload_data(filename, data, label)
+
+    def download_file(
+        self,
+        colonyname: str,
+        prvkey: str | None = None,
+        dst: str | None = None,
+        label: str | None = None,
+        fileid: str | None = None,
+        filename: str | None = None,
+        latest: bool = True,
+    ) -> str:
+        """Download a file (by ``fileid``, or by ``label`` and ``filename``) into directory ``dst``
+        (created if missing; default: the current directory); returns ``dst/<name>``. The content
+        is checked against the registered SHA-256 before it is moved into place."""
+        if fileid is not None and filename is not None:
+            raise ValueError(BOTH_IDS)
+        path = self.fs(colonyname, prvkey).download_file(dst or ".", label, fileid, filename, latest)
+        return str(path)
+
+    def download_data(
+        self,
+        colonyname: str,
+        prvkey: str | None = None,
+        label: str | None = None,
+        fileid: str | None = None,
+        filename: str | None = None,
+        latest: bool = True,
+    ) -> bytes:
+        """A file's content (by ``fileid``, or by ``label`` and ``filename``), checksum-verified."""
+        if fileid is not None and filename is not None:
+            raise ValueError(BOTH_IDS)
+        return self.fs(colonyname, prvkey).download_data(label, fileid, filename, latest)
+
+    def delete_file(
+        self,
+        colonyname: str,
+        prvkey: str | None = None,
+        label: str | None = None,
+        fileid: str | None = None,
+        filename: str | None = None,
+    ) -> None:
+        """Delete a file version (``fileid``) or every version of ``label``/``filename``: the
+        objects first, then the metadata (``removefilemsg``)."""
+        if fileid is not None and filename is not None:
+            raise ValueError(BOTH_IDS_DELETE)
+        self.fs(colonyname, prvkey).delete_file(label, fileid, filename)
+
+    def sync(self, dir: str, label: str, keeplocal: bool, colonyname: str, prvkey: str | None = None) -> SyncResult:
+        """Synchronise directory ``dir`` with ``label`` and the labels below it, in both
+        directions; on conflicts keep the local version (``keeplocal``) or the server's. Never
+        deletes. Pure Python: no libcfslib/CFSLIB needed."""
+        return self.fs(colonyname, prvkey).sync(dir, label, keeplocal)
 
     # RPC methods (one line each; the logic is in core) -----------------------------------------
 

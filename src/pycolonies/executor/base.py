@@ -49,6 +49,7 @@ import signal
 import threading
 import traceback
 from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar, Self, TypeVar, overload
 
@@ -59,7 +60,7 @@ from ..models import Process
 from .context import Context, ProcessLog, _current
 from .hooks import Hook
 from .pool import DaemonPool
-from .settings import ExecutorConfigError, Settings
+from .settings import ExecutorConfigError, Settings, default_fs_root
 from .transport import lean_client
 
 __all__ = ["Executor", "ExecutorError", "accepts_ctx", "format_error", "to_output"]
@@ -145,6 +146,11 @@ class Executor:
     between liveness requests while functions run (None: never). ``drain_timeout``: seconds a stop
     waits for running functions before handing them back (None: until they finish or a second
     signal). ``functions``: names to register with ``add_function`` besides the decorated ones.
+    ``fs_root``: where the ColonyFS directories of processes with ``fs`` directives go (default
+    ``COLONIES_FS_ROOT``, else ``./cfs``); ``fs_storage``: the object store for them (default: from
+    the environment, see :func:`pycolonies.fs.storage_from_env`); ``fs_upload_on_failure``: sync the
+    ``fs.dirs`` back also when the function failed (default: only after a success). See
+    :mod:`pycolonies.executor.fs`.
     """
 
     executortype: ClassVar[str] = ""
@@ -165,6 +171,9 @@ class Executor:
         heartbeat: float | None = 10.0,
         drain_timeout: float | None = None,
         hooks: Iterable[Hook] = (),
+        fs_root: str | os.PathLike[str] | None = None,
+        fs_storage: Any = None,
+        fs_upload_on_failure: bool = False,
     ) -> None:
         if not colony_prvkey and not prvkey:
             raise ExecutorConfigError(
@@ -190,6 +199,11 @@ class Executor:
         self.heartbeat = heartbeat or None
         self.drain_timeout = drain_timeout
         self.hooks: list[Hook] = list(hooks)
+        self.fs_root = Path(fs_root).expanduser().absolute() if fs_root else default_fs_root()
+        self.fs_storage = fs_storage
+        self.fs_upload_on_failure = fs_upload_on_failure
+        self._colonyfs: Any = None
+        self._colonyfs_lock = threading.Lock()
         self.colonies = Colonies(client.host, client.port, client.tls, prvkey=self.prvkey, timeout=client.timeout)
         self.aclient: AsyncColonies | None = None
         self.stats = {"assigned": 0, "succeeded": 0, "failed": 0}
@@ -215,6 +229,8 @@ class Executor:
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> Self:
         """An executor for ``settings`` (see :meth:`Settings.from_env`)."""
+        if settings.fs_root:
+            kwargs.setdefault("fs_root", settings.fs_root)
         return cls(
             settings.client(),
             settings.colonyname,
@@ -720,7 +736,8 @@ class Executor:
             log.exception("Executor %s: hook %s failed", self.executorname, getattr(method, "__qualname__", method))
 
     async def _execute(self, process: Process) -> None:
-        """Run ``process``, then close it with the output or fail it."""
+        """Run ``process``, then close it with the output or fail it. With ``fs`` directives, stage
+        the ColonyFS directories first and sync/clean them afterwards (:mod:`.fs`)."""
         assert self._slots is not None and self._pool is not None
         pid = process.processid
         self.stats["assigned"] += 1
@@ -728,12 +745,12 @@ class Executor:
             log.info("Process %s assigned: %s", pid, self.describe(process))
         try:
             ctx = self.context(process)
+            fs = process.spec.fs
+            if fs is not None and fs.staged:
+                await self._execute_staged(process, ctx)
+                return
             try:
-                job, is_async = self._job(process, ctx)
-                if is_async:
-                    output = await self._run_async(job, ctx)
-                else:
-                    output = await self._pool.run(asyncio.get_running_loop(), self._run_sync, job, ctx)
+                output = await self._run_job(process, ctx)
             except Exception as exc:
                 await self._fail(process, format_error(exc))
                 return
@@ -743,7 +760,73 @@ class Executor:
             self._log_locks.pop(pid, None)
             self._slots.release()
 
-    async def _close(self, process: Process, output: list[Any]) -> None:
+    async def _run_job(self, process: Process, ctx: Context) -> list[Any]:
+        assert self._pool is not None
+        job, is_async = self._job(process, ctx)
+        if is_async:
+            return await self._run_async(job, ctx)
+        return await self._pool.run(asyncio.get_running_loop(), self._run_sync, job, ctx)
+
+    async def _execute_staged(self, process: Process, ctx: Context) -> None:
+        """:meth:`_execute` for a process with ``fs`` directives. Staging (in a worker thread)
+        comes before the hooks and the function; a staging error fails the process with its
+        message and the function never runs. After a success the dirs are synced back (an upload
+        error fails the process and keeps those files); after a failure they are not (unless
+        ``fs_upload_on_failure``). Then local copies and snapshots are removed as the directives
+        say, snapshots only when the close or fail was accepted (otherwise the process may run
+        again elsewhere)."""
+        from .fs import FsStaging, FsStagingError
+
+        assert self._pool is not None
+        loop = asyncio.get_running_loop()
+        try:
+            staging = FsStaging(process, self.fs_root, self._get_colonyfs, self.colonies, self.colonyname, ctx.log)
+        except FsStagingError as exc:  # an unsafe path: nothing was touched
+            await self._fail(process, [exc.message])
+            return
+        ctx.fs_staging = staging
+        try:
+            await self._pool.run(loop, staging.stage_in)
+        except Exception as exc:
+            errors = (
+                [exc.message] if isinstance(exc, FsStagingError) else ["ColonyFS: staging failed", *format_error(exc)]
+            )
+            reported = await self._fail(process, errors)
+            await self._pool.run(loop, staging.clean, reported)
+            return
+        try:
+            output = await self._run_job(process, ctx)
+        except Exception as exc:
+            errors = format_error(exc)
+            if self.fs_upload_on_failure:
+                try:
+                    await self._pool.run(loop, staging.stage_out)
+                except FsStagingError as upload_error:
+                    staging.mark_upload_failed()
+                    errors.append(upload_error.message)
+            reported = await self._fail(process, errors)
+            await self._pool.run(loop, staging.clean, reported)
+            return
+        try:
+            await self._pool.run(loop, staging.stage_out)
+        except FsStagingError as exc:
+            staging.mark_upload_failed()
+            reported = await self._fail(process, [exc.message, f"output: {_SHORT.repr(output)}"])
+        else:
+            reported = await self._close(process, output)
+        await self._pool.run(loop, staging.clean, reported)
+
+    def _get_colonyfs(self) -> Any:
+        """The ColonyFS client staging uses (one per executor, made on first use; thread-safe)."""
+        with self._colonyfs_lock:
+            if self._colonyfs is None:
+                from ..fs import ColonyFS
+
+                self._colonyfs = ColonyFS(self.colonies, self.colonyname, self.prvkey, storage=self.fs_storage)
+            return self._colonyfs
+
+    async def _close(self, process: Process, output: list[Any]) -> bool:
+        """Close the process with ``output``; True when the server took it (a close or a fail)."""
         assert self.aclient is not None
         pid = process.processid
         await self._flush_log(pid)
@@ -751,14 +834,15 @@ class Executor:
         try:
             done = await self._report(pid, "close", lambda: client.close(pid, output))
         except (TypeError, ValueError) as exc:  # the output cannot be sent as JSON
-            await self._fail(process, [f"Output cannot be sent: {exc}", f"output: {_SHORT.repr(output)}"])
-            return
+            return await self._fail(process, [f"Output cannot be sent: {exc}", f"output: {_SHORT.repr(output)}"])
         if done:
             self.stats["succeeded"] += 1
             if log.isEnabledFor(logging.INFO):
                 log.info("Process %s closed: %s", pid, _SHORT.repr(output))
+        return done
 
-    async def _fail(self, process: Process, errors: list[str]) -> None:
+    async def _fail(self, process: Process, errors: list[str]) -> bool:
+        """Fail the process with ``errors``; True when the server took it."""
         assert self.aclient is not None
         pid = process.processid
         await self._flush_log(pid)
@@ -766,6 +850,8 @@ class Executor:
         if await self._report(pid, "fail", lambda: client.fail(pid, errors)):
             self.stats["failed"] += 1
             log.info("Process %s failed: %s", pid, errors[0])
+            return True
+        return False
 
     async def _report(self, pid: str, what: str, send: Callable[[], Awaitable[Any]]) -> bool:
         """Send a close or fail, retried while the server cannot be reached (the result of a

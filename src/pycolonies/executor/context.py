@@ -5,7 +5,9 @@ process log (:class:`ProcessLogger`) and :func:`current_context` for code deeper
 ``colonyname``, ``executorid``, ``executor_prvkey``) plus ``executorname``, ``client`` (a client
 bound to the executor's key) and ``log``, so upstream functions that read ``ctx["process"]`` keep
 working; the same values are attributes (``ctx.process``, ``ctx.log``), with ``args``, ``kwargs``,
-``input`` (the parents' outputs), ``channel(name)`` / ``achannel(name)`` and ``stopping`` besides.
+``input`` (the parents' outputs), ``channel(name)`` / ``achannel(name)`` and ``stopping`` besides,
+and for a process with ColonyFS directives (``spec.fs``) ``fs_mount``, ``fs_dirs`` and
+``fs_snapshots`` (the local directories the executor staged; :mod:`pycolonies.executor.fs`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from contextvars import ContextVar
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..models import Process
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
     from ..client import AsyncColonies, Colonies
     from .base import Executor
     from .channels import AsyncChannel, Channel
+    from .fs import FsStaging
 
 __all__ = ["Context", "ProcessLog", "ProcessLogHandler", "ProcessLogger", "current_context"]
 
@@ -118,6 +122,7 @@ class Context(dict[str, Any]):
             log=logger,
         )
         self.executor = executor
+        self.fs_staging: FsStaging | None = None  # set by the executor when spec.fs stages directories
 
     def __repr__(self) -> str:
         return f"Context(process={self.processid[:12]!r}, funcname={self.process.spec.funcname!r})"
@@ -176,6 +181,23 @@ class Context(dict[str, Any]):
     def stopping(self) -> bool:
         """True once the executor was asked to stop: a long function may wrap up early."""
         return self.executor.stopping
+
+    @property
+    def fs_mount(self) -> Path | None:
+        """The local directory the process's ``fs.mount`` maps to (None without ``fs``
+        directives): the staged snapshots and synced directories are below it."""
+        return self.fs_staging.mount if self.fs_staging is not None else None
+
+    @property
+    def fs_dirs(self) -> dict[str, Path]:
+        """Label (``/a/b`` form) -> local directory of each ``fs.dirs`` entry: read inputs there,
+        write results there (they are uploaded to the label when the function succeeds)."""
+        return self.fs_staging.dir_paths if self.fs_staging is not None else {}
+
+    @property
+    def fs_snapshots(self) -> dict[str, Path]:
+        """Label (``/a/b`` form) -> local directory holding each ``fs.snapshots`` entry's files."""
+        return self.fs_staging.snapshot_paths if self.fs_staging is not None else {}
 
     def channel(self, name: str) -> Channel:
         """The channel ``name`` of this process, signed by the executor (docs/channels.md)."""

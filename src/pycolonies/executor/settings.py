@@ -6,11 +6,24 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..client import Colonies
 from ..errors import ColoniesError
 
-__all__ = ["ExecutorConfigError", "Settings"]
+__all__ = ["DEFAULT_FS_ROOT", "ExecutorConfigError", "Settings", "default_fs_root"]
+
+DEFAULT_FS_ROOT = "cfs"
+"""The ColonyFS root of an executor when none is configured: this directory under its working
+directory (see :mod:`pycolonies.executor.fs`)."""
+
+
+def default_fs_root(environ: Mapping[str, str] | None = None) -> Path:
+    """Where an executor stages ColonyFS directories: ``COLONIES_FS_ROOT``, else upstream's
+    executors' ``EXECUTOR_FS_DIR``, else ``./cfs``; as an absolute path."""
+    env = os.environ if environ is None else environ
+    raw = env.get("COLONIES_FS_ROOT") or env.get("EXECUTOR_FS_DIR") or DEFAULT_FS_ROOT
+    return Path(raw).expanduser().absolute()
 
 
 class ExecutorConfigError(ColoniesError):
@@ -34,13 +47,15 @@ class Settings:
     colony_prvkey: str | None = None
     prvkey: str | None = None
     executorname: str | None = None
+    fs_root: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, executortype: str = "") -> Settings:
         """Read ``COLONIES_SERVER_HOST`` (localhost), ``COLONIES_SERVER_PORT`` (50080),
         ``COLONIES_SERVER_TLS`` ("true"), ``COLONIES_COLONY_NAME``, ``COLONIES_COLONY_PRVKEY`` or
         ``COLONIES_PRVKEY`` (+ optional ``COLONIES_EXECUTOR_NAME``) and ``COLONIES_EXECUTOR_TYPE``
-        (default ``executortype``). Raises ExecutorConfigError naming what is missing or wrong."""
+        (default ``executortype``), and ``COLONIES_FS_ROOT`` (where ColonyFS directories are staged,
+        see :func:`default_fs_root`). Raises ExecutorConfigError naming what is missing or wrong."""
         env = os.environ if environ is None else environ
         port_text = env.get("COLONIES_SERVER_PORT") or "50080"
         try:
@@ -72,6 +87,7 @@ class Settings:
             # only used without it
             prvkey=None if colony_prvkey else prvkey,
             executorname=None if colony_prvkey else env.get("COLONIES_EXECUTOR_NAME") or None,
+            fs_root=env.get("COLONIES_FS_ROOT") or env.get("EXECUTOR_FS_DIR") or None,
         )
 
     def client(self) -> Colonies:

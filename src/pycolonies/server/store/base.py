@@ -520,3 +520,78 @@ class Store(ABC):
     async def blueprint_history(self, blueprintid: str, limit: int) -> list[dict[str, Any]]:
         """The blueprint's history, newest first (at most ``limit`` when > 0)."""
         ...
+
+    # -- ColonyFS: files and snapshots (protocol ext/50-files-snapshots.md) --------------------
+    # A file is one *version*: {fileid, colonyname, label, name, size, sequencenr, checksum,
+    # checksumalg, ref, added}, ``ref`` being the Reference dict as the client sent it (returned as
+    # stored) and ``added`` Unix ns. ``sequencenr`` comes from one global sequence across all
+    # colonies, strictly increasing: the highest of a (colonyname, label, name) is its latest
+    # version. A snapshot is {snapshotid, colonyname, label, name, fileids (list, or None for none),
+    # added}. Labels are matched literally (no wildcards): a label's *tree* is the label itself
+    # and every label starting with ``label + "/"``.
+
+    @abstractmethod
+    async def add_file(self, file: dict[str, Any]) -> dict[str, Any] | None:
+        """Store a version (every key but ``sequencenr``); returns it as stored, with the next
+        sequence number. None (nothing stored) when its ``fileid`` is taken."""
+        ...
+
+    @abstractmethod
+    async def get_file(self, colonyname: str, fileid: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    async def get_file_versions(self, colonyname: str, label: str, name: str, latest: bool) -> list[dict[str, Any]]:
+        """The versions of the file, newest first (only the newest when ``latest``)."""
+        ...
+
+    @abstractmethod
+    async def list_latest_files(self, colonyname: str, label: str) -> list[dict[str, Any]]:
+        """The newest version of each name whose label is exactly ``label``, by name."""
+        ...
+
+    @abstractmethod
+    async def list_file_labels(self, colonyname: str, name: str = "", exact: bool = False) -> list[dict[str, Any]]:
+        """{name, files} of each label holding files, by label; ``files`` counts every version.
+        Every label when ``name`` is ""; else ``name``'s tree when ``exact`` (also when ``name``
+        itself holds no files); else every label starting with ``name`` (a plain string prefix)."""
+        ...
+
+    @abstractmethod
+    async def remove_file(self, colonyname: str, fileid: str) -> bool:
+        """Remove one version; False when there was none."""
+        ...
+
+    @abstractmethod
+    async def remove_file_versions(self, colonyname: str, label: str, name: str) -> int:
+        """Remove every version of the file; returns how many."""
+        ...
+
+    @abstractmethod
+    async def add_snapshot(self, snapshot: dict[str, Any]) -> dict[str, Any] | None:
+        """Atomically: collect the ids of the newest version of each file in the tree of
+        ``snapshot["label"]`` (by label, then name) and store the snapshot ({snapshotid,
+        colonyname, label, name, added}) with them. None (nothing stored) when the colony already
+        has a snapshot of that name (or the id is taken)."""
+        ...
+
+    @abstractmethod
+    async def get_snapshot(self, colonyname: str, snapshotid: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    async def get_snapshot_by_name(self, colonyname: str, name: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    async def list_snapshots(self, colonyname: str) -> list[dict[str, Any]]:
+        """The colony's snapshots, newest first."""
+        ...
+
+    @abstractmethod
+    async def remove_snapshot(self, colonyname: str, snapshotid: str) -> bool: ...
+
+    @abstractmethod
+    async def remove_snapshot_by_name(self, colonyname: str, name: str) -> bool: ...
+
+    @abstractmethod
+    async def remove_snapshots(self, colonyname: str) -> int:
+        """Remove every snapshot of the colony; returns how many."""
+        ...

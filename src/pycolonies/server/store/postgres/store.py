@@ -33,6 +33,7 @@ from ..rows import process_values
 from .blueprints import BlueprintTables
 from .cache import EXECUTORS, FUNCTIONS, USERS, LookupCache
 from .channels import ChannelTables
+from .files import FileTables
 from .notify import ReplicaLink
 from .triggers import TriggerTables
 
@@ -161,7 +162,7 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     every query): the store sets no session state, and migrations release their lock themselves."""
 
 
-class PostgresStore(TriggerTables, ChannelTables, BlueprintTables, Store):
+class PostgresStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, Store):
     """Everything the server keeps, in one PostgreSQL database shared by every replica."""
 
     def __init__(self, dsn: str, *, pool_size: int = 10) -> None:
@@ -284,6 +285,8 @@ class PostgresStore(TriggerTables, ChannelTables, BlueprintTables, Store):
             await conn.execute("DELETE FROM processes WHERE colonyname = $1", name)
             await conn.execute("DELETE FROM process_graphs WHERE colonyname = $1", name)
             await conn.execute("DELETE FROM logs WHERE colonyname = $1", name)
+            await conn.execute("DELETE FROM files WHERE colonyname = $1", name)
+            await conn.execute("DELETE FROM snapshots WHERE colonyname = $1", name)
         return True
 
     async def set_paused(self, name: str, paused: bool) -> bool:

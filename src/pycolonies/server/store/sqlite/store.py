@@ -30,6 +30,7 @@ from ..rows import process_from_row as _process_from_row
 from ..rows import process_values
 from .blueprints import BlueprintTables
 from .channels import ChannelTables
+from .files import FileTables
 from .triggers import TriggerTables
 
 __all__ = ["SQLiteStore", "StoreInUseError", "ensure_available"]
@@ -106,7 +107,7 @@ class _Checkpointer:
         self._thread.join(10)
 
 
-class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, Store):
+class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, Store):
     """Everything the server keeps, in one SQLite file."""
 
     def __init__(self, path: str | Path, *, synchronous: str = "NORMAL", checkpoint_interval: float = 0.5) -> None:
@@ -228,6 +229,8 @@ class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, Store):
             db.execute("DELETE FROM processes WHERE colonyname = ?", (name,))
             db.execute("DELETE FROM process_graphs WHERE colonyname = ?", (name,))
             db.execute("DELETE FROM logs WHERE colonyname = ?", (name,))
+            db.execute("DELETE FROM files WHERE colonyname = ?", (name,))
+            db.execute("DELETE FROM snapshots WHERE colonyname = ?", (name,))
         return True
 
     async def set_paused(self, name: str, paused: bool) -> bool:
