@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 import string
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -182,7 +183,6 @@ class TestColonies:
         assert process.spec.maxretries == 3
         self.colonies.del_colony(colonyname, self.server_prv)
 
-    @pytest.mark.skip(reason="submitworkflowspecmsg (workflows) is not served yet")
     def test_submit_workflow(self) -> None:
         colonyname, _, _, executor_prvkey = self.approved_executor()
         workflow = Workflow(
@@ -381,6 +381,56 @@ class TestColonies:
         assert len(self.colonies.get_functions_by_colony(colonyname, executor_prvkey)) == 2
         self.colonies.del_colony(colonyname, self.server_prv)
 
+    # -- the non-core tests: snapshots, logs, crons ----------------------------------------------
+
+    def test_create_snapshot(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        monkeypatch.setenv("COLONIES_FS_BACKEND", "local")  # the file's bytes go to a local store
+        monkeypatch.setenv("COLONIES_FS_DIR", str(tmp_path))
+        colonyname, _, _, executor_prvkey = self.approved_executor()
+        self.colonies.upload_data(colonyname, executor_prvkey, filename="f", data=b"x", label="/testlabel")
+        snapshot = self.colonies.create_snapshot(colonyname, "/testlabel", "test_snapshot_name", executor_prvkey)
+        snapshots = self.colonies.get_snapshots(colonyname, executor_prvkey)
+        assert len(snapshots) == 1
+        by_name = self.colonies.get_snapshot_by_name(colonyname, "test_snapshot_name", executor_prvkey)
+        assert by_name["name"] == snapshot["name"] == "test_snapshot_name"
+        by_id = self.colonies.get_snapshot_by_id(colonyname, snapshot["snapshotid"], executor_prvkey)
+        assert by_id["name"] == snapshot["name"]
+        assert len(by_id["fileids"]) == 1
+        self.colonies.del_colony(colonyname, self.server_prv)
+
+    def test_get_add_logs(self) -> None:
+        colonyname, _, executorname, executor_prvkey = self.approved_executor()
+        process = self.submit_test_funcspec(colonyname, executor_prvkey)
+        assigned = self.colonies.assign(colonyname, 10, executor_prvkey)
+        assert assigned.processid == process.processid
+        self.colonies.add_log(process.processid, "test_msg", executor_prvkey)
+        logs = self.colonies.get_process_log(colonyname, process.processid, 100, -1, executor_prvkey)
+        assert len(logs) == 1
+        assert logs[0]["message"] == "test_msg"
+        logs = self.colonies.get_executor_log(colonyname, executorname, 100, -1, executor_prvkey)
+        assert len(logs) == 1
+        assert logs[0]["message"] == "test_msg"
+        self.colonies.del_colony(colonyname, self.server_prv)
+
+    def test_add_cron(self) -> None:
+        colonyname, _, _, executor_prvkey = self.approved_executor()
+        spec = FuncSpec(
+            nodename="node1",
+            funcname="cron_func",
+            conditions=Conditions(colonyname=colonyname, executortype="test-executor-type"),
+            maxexectime=-1,
+            maxretries=3,
+        )
+        workflow = Workflow(colonyname=colonyname, functionspecs=[spec])
+        cron1 = self.colonies.add_cron("test_cron1", "0/1 * * * * *", True, workflow, colonyname, executor_prvkey)
+        cron2 = self.colonies.add_cron("test_cron2", "0/1 * * * * *", True, workflow, colonyname, executor_prvkey)
+        assert self.colonies.get_cron(cron1["cronid"], executor_prvkey)["name"] == "test_cron1"
+        assert len(self.colonies.get_crons(colonyname, 100, executor_prvkey)) == 2
+        self.colonies.del_cron(cron2["cronid"], executor_prvkey)
+        crons = self.colonies.get_crons(colonyname, 100, executor_prvkey)
+        assert [c["name"] for c in crons] == ["test_cron1"]
+        self.colonies.del_colony(colonyname, self.server_prv)
+
 
 # ------------------------------------------------------------------------------------------------
 # api_test.py
@@ -461,7 +511,6 @@ class TestAPIEndpoints:
         with pytest.raises(ColoniesConnectionError, match="Access denied"):
             shared.client.remove_user(shared.colony_name, user_name, shared.server_prvkey)
 
-    @pytest.mark.skip(reason="getprocessgraphsmsg (workflows) is not served yet")
     def test_get_processgraphs(self, shared: SharedTestColony) -> None:
         graphs = shared.client.get_processgraphs(shared.colony_name, 10, shared.executor_prvkey)
         assert graphs is None or isinstance(graphs, list)
