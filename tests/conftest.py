@@ -44,8 +44,13 @@ class ServerProcess:
     log_path: Path | None = None
 
     @property
+    def tls(self) -> bool:
+        """Whether it serves HTTPS (COLONIES_TLSCERT and COLONIES_TLSKEY in ``env``)."""
+        return "COLONIES_TLSCERT" in self.env
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> None:
         env = dict(os.environ)
@@ -73,7 +78,7 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()}")
             try:
-                if httpx.get(f"{self.url}/health", timeout=0.5).status_code == 200:
+                if httpx.get(f"{self.url}/health", timeout=0.5, verify=False).status_code == 200:
                     return
             except httpx.HTTPError:
                 time.sleep(0.05)

@@ -184,7 +184,13 @@ def test_cron(cli: Cli, env: Env, tmp_path: Path) -> None:
     every = cli.json("cron", "add", "--name", "often", "--spec", str(spec), "--interval", "3600")
     assert every["interval"] == 3600
     assert "--cron or --interval" in cli.error("cron", "add", "--name", "x", "--spec", str(spec))
+    random = cli.json("cron", "add", "--name", "jitter", "--spec", str(spec), "--interval", "60", "--random")
+    assert (random["interval"], random["random"]) == (60, True)
+    assert "--random needs --interval" in cli.error(
+        "cron", "add", "--name", "y", "--spec", str(spec), "--cron", "0 0 3 * * *", "--random"
+    )
     cli.ok("cron", "remove", "--cronid", cronid)
+    cli.ok("cron", "remove", "--cronid", random["cronid"])
     assert [c["name"] for c in cli.json("cron", "ls")] == ["often"]
 
 

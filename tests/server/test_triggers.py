@@ -170,6 +170,24 @@ def test_interval_and_invalid_expression(tmp_path: Path) -> None:
     run(tmp_path, body)
 
 
+def test_a_random_interval_cron_runs_at_random_points_within_its_interval(tmp_path: Path) -> None:
+    async def body(ctx: ServerContext) -> None:
+        crons = [cron(interval=3600, cronexpression="", random=True) for _ in range(8)]
+        for c in crons:
+            await ctx.store.add_cron(c)
+        now = ctx.now()
+        await check_crons(ctx)
+        offsets = []
+        for c in crons:
+            stored = await ctx.store.get_cron(c["cronid"])
+            assert stored is not None and now < stored["nextrun"] <= ctx.now() + 3600 * NS
+            offsets.append(stored["nextrun"] - now)
+        assert len({o // NS for o in offsets}) > 1  # 8 draws over 3600 s: not one fixed point
+        assert min(offsets) < 3599 * NS  # not all at the end of the interval, as without random
+
+    run(tmp_path, body)
+
+
 def test_generator_batches_in_fifo_order_once(tmp_path: Path) -> None:
     async def body(ctx: ServerContext) -> None:
         g = generator(trigger=2)

@@ -3,8 +3,8 @@ variables, the SDK client, which key signs, and turning failures into one ``Erro
 
 A command is a plain function ``def cmd(s: Session, <its own options>)`` registered with
 :func:`command`, which adds the options every command of its kind shares (``--host``, ``--port``,
-``--tls/--insecure``, the colony, the signing key, ``--json``) and reads them the same way
-everywhere: **a flag beats its environment variable, which beats the default**.
+``--tls/--insecure``, ``--skip-tls-verify``, the colony, the signing key, ``--json``) and reads
+them the same way everywhere: **a flag beats its environment variable, which beats the default**.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import typer
 
 from ..client import Colonies
+from ..client.tls import CA_CERT_ENV, SKIP_VERIFY_ENV, certificate_rejected
 from ..crypto import CryptoError, id_of
 from ..errors import ColoniesError, ServerError, TransportError
 from .output import Output
@@ -99,6 +100,8 @@ class Settings:
     colonyname: str | None = None
     signer: str | None = None
     prvkey: str | None = None
+    verify: bool | str = True
+    """False: --skip-tls-verify; a path: COLONIES_CA_CERT; True: the usual CA bundle."""
 
     @property
     def url(self) -> str:
@@ -143,7 +146,7 @@ class Session:
         if self._client is None:
             key = self.key if self.settings.signer else None
             s = self.settings
-            self._client = Colonies(s.host, s.port, tls=s.tls, prvkey=key)
+            self._client = Colonies(s.host, s.port, tls=s.tls, prvkey=key, verify=s.verify)
         return self._client
 
     @property
@@ -151,7 +154,7 @@ class Session:
         """A client for unsigned requests (version, server info)."""
         if self._client is None:
             s = self.settings
-            self._client = Colonies(s.host, s.port, tls=s.tls)
+            self._client = Colonies(s.host, s.port, tls=s.tls, verify=s.verify)
         return self._client
 
     def close(self) -> None:
@@ -255,6 +258,21 @@ def _shared_params(signer: Signer | None, colony: bool, json: bool, server: bool
                 ],
                 False,
             ),
+            _option(
+                "cli_skip_tls_verify",
+                Annotated[
+                    bool,
+                    typer.Option(
+                        "--skip-tls-verify",
+                        envvar=SKIP_VERIFY_ENV,
+                        help="With --tls: do not verify the server's certificate (a self-signed development "
+                        f"server). To trust a private CA instead, set {CA_CERT_ENV} to its certificate file.",
+                        rich_help_panel=CONNECTION,
+                        show_default=False,
+                    ),
+                ],
+                False,
+            ),
         ]
     return params
 
@@ -273,7 +291,8 @@ def command(
 
     ``signer``: which key signs (``user`` = COLONIES_PRVKEY, ``colony``, ``server``; None: unsigned
     or no server call); ``colony``: the command works in a colony; ``json``: it has ``--json``;
-    ``server``: it talks to a server (adds ``--host``, ``--port``, ``--tls/--insecure``).
+    ``server``: it talks to a server (adds ``--host``, ``--port``, ``--tls/--insecure``,
+    ``--skip-tls-verify``).
     """
 
     def register(func: F) -> F:
@@ -283,12 +302,14 @@ def command(
 
         def run(**kwargs: Any) -> None:
             port = kwargs.pop("cli_port", None)
+            skip_verify = kwargs.pop("cli_skip_tls_verify", False)
             settings = Settings(
                 host=kwargs.pop("cli_host", "localhost"),
                 tls=kwargs.pop("cli_tls", False),
                 colonyname=kwargs.pop("cli_colony", None),
                 signer=signer,
                 prvkey=kwargs.pop(KEYS[signer].param, None) if signer else None,
+                verify=False if skip_verify else os.environ.get(CA_CERT_ENV, "").strip() or True,
             )
             session = Session(settings, Output(json_mode=kwargs.pop("cli_json", False)))
             with handled_errors(session):
@@ -328,6 +349,12 @@ def handled_errors(session: Session) -> Iterator[None]:
     except TransportError as exc:
         cause = exc.__cause__
         reason = f"{cause}" if cause is not None and str(cause) else type(cause or exc).__name__
+        if certificate_rejected(exc):
+            raise fail(
+                f"cannot reach the Colonies server at {session.settings.url}: its TLS certificate could not be "
+                f"verified ({reason}); pass --skip-tls-verify (or set {SKIP_VERIFY_ENV}=true) for a "
+                f"self-signed development server, or set {CA_CERT_ENV} to the CA certificate that signed it"
+            ) from None
         raise fail(
             f"cannot reach the Colonies server at {session.settings.url} ({reason}); check "
             "COLONIES_SERVER_HOST, COLONIES_SERVER_PORT and COLONIES_TLS (or --host, --port, --tls)"

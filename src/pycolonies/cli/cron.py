@@ -29,6 +29,9 @@ def add(
         typer.Option("--cron", help="Cron expression, 6 fields, seconds first: '0/5 * * * * *'.", show_default=False),
     ] = None,
     interval: Annotated[int, typer.Option("--interval", help="Or run every this many seconds (-1: off).")] = -1,
+    random: Annotated[
+        bool, typer.Option("--random", help="With --interval: run at a random point within each interval.")
+    ] = False,
     waitprevious: Annotated[
         bool, typer.Option("--waitprevious", help="Skip a run while the previous workflow is unfinished.")
     ] = False,
@@ -36,8 +39,10 @@ def add(
     """Add a cron that submits the workflow in --spec on a schedule."""
     if not cron and interval <= 0:
         raise CliError("say when to run: pass --cron or --interval")
+    if random and interval <= 0:
+        raise CliError("--random needs --interval")
     workflow = load_workflow(spec, s.settings.colonyname, s.out)
-    added = s.client.add_cron(name, cron or "", waitprevious, workflow, s.colony, interval=interval)
+    added = s.client.add_cron(name, cron or "", waitprevious, workflow, s.colony, interval=interval, random=random)
     s.out.info(f"Cron added: {name} (id {added.get('cronid', '')})")
     if s.json:
         s.out.emit_json(added)

@@ -142,6 +142,7 @@ def start(
         host=s.settings.host,
         port=s.settings.port,
         tls=s.settings.tls,
+        verify=s.settings.verify,
         colony_prvkey=colony_key,
         prvkey=None if colony_key else own_key,
         executorname=name or (None if colony_key else os.environ.get("COLONIES_EXECUTOR_NAME") or None),

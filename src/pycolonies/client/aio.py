@@ -24,6 +24,7 @@ from .channels import DEFAULT_SEGMENT, follow_async
 from .core import ASSIGN_MARGIN, DEFAULT_TIMEOUT, BaseClient, Call, Op
 from .subscriptions import AsyncSubscription, open_async
 from .sync import Colonies
+from .tls import Verify, certificate_hint
 
 __all__ = ["AsyncColonies"]
 
@@ -59,7 +60,7 @@ def _in_thread(name: str) -> Callable[..., Coroutine[Any, Any, Any]]:
 
 class AsyncColonies(BaseClient):
     """The asyncio ColonyOS client; ``await client.get_process(...)``. Close it with
-    ``await client.aclose()`` or use it in ``async with``."""
+    ``await client.aclose()`` or use it in ``async with``. ``verify`` as for ``Colonies``."""
 
     def __init__(
         self,
@@ -70,9 +71,10 @@ class AsyncColonies(BaseClient):
         *,
         prvkey: str | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
+        verify: Verify = True,
     ) -> None:
-        super().__init__(host, port, tls, native_crypto, prvkey=prvkey, timeout=timeout)
-        self._http = httpx.AsyncClient(timeout=timeout)
+        super().__init__(host, port, tls, native_crypto, prvkey=prvkey, timeout=timeout, verify=verify)
+        self._http = httpx.AsyncClient(timeout=timeout, verify=self.ssl_context)
         self._twin: Colonies | None = None
 
     # transport --------------------------------------------------------------------------------
@@ -83,7 +85,8 @@ class AsyncColonies(BaseClient):
         try:
             reply = await self._http.post(self.url, content=body, timeout=timeout)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise TransportError(f"Cannot reach {self.url}: {exc or type(exc).__name__}") from exc
+            reason = f"{exc or type(exc).__name__}{certificate_hint(exc)}"
+            raise TransportError(f"Cannot reach {self.url}: {reason}") from exc
         return core.parse_http_reply(reply.status_code, reply.content)
 
     async def _subscribe(
@@ -95,7 +98,15 @@ class AsyncColonies(BaseClient):
         is_end: Callable[[Any], bool] | None = None,
     ) -> AsyncSubscription[T]:
         envelope = build_request(msg, self._key(prvkey))
-        return await open_async(self.ws_url, envelope, parse, lifetime, is_end=is_end, open_timeout=self.timeout)
+        return await open_async(
+            self.ws_url,
+            envelope,
+            parse,
+            lifetime,
+            is_end=is_end,
+            open_timeout=self.timeout,
+            ssl_context=self.ssl_context if self.tls else None,
+        )
 
     async def aclose(self) -> None:
         """Close this client's connections."""
@@ -106,7 +117,9 @@ class AsyncColonies(BaseClient):
     def _blocking(self) -> Colonies:
         """A blocking twin with the same settings, for the ColonyFS methods' worker threads."""
         if self._twin is None:
-            self._twin = Colonies(self.host, self.port, self.tls, prvkey=self.prvkey, timeout=self.timeout)
+            self._twin = Colonies(
+                self.host, self.port, self.tls, prvkey=self.prvkey, timeout=self.timeout, verify=self.ssl_context
+            )
         return self._twin
 
     # ColonyFS: the blocking implementations on a worker thread (pycolonies.fs) ---------------

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from ..errors import ColoniesError, NotFoundError
 from ..models import Process, ProcessGraph
 from ..rpc import build_request, parse_reply
+from .tls import Verify, ssl_context
 
 __all__ = [
     "ASSIGN_MARGIN",
@@ -68,7 +69,7 @@ Op = Union[Call[T], Generator[Call[Any], Any, T]]  # noqa: UP007 - a generic ali
 
 
 class BaseClient:
-    """Connection settings and state shared by the twins; performs no I/O."""
+    """Connection settings and state shared by the twins; performs no network I/O."""
 
     WAITING = 0
     RUNNING = 1
@@ -85,6 +86,7 @@ class BaseClient:
         *,
         prvkey: str | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
+        verify: Verify = True,
     ) -> None:
         self.host = host
         self.port = port
@@ -94,6 +96,10 @@ class BaseClient:
         self.ws_url = f"{'wss' if self.tls else 'ws'}://{host}:{port}/pubsub"
         self.prvkey = prvkey
         self.timeout = timeout
+        self.verify = verify
+        # One context for every HTTPS and WSS connection of this client (see client/tls.py); a
+        # client built from this one's settings passes it on as its ``verify``.
+        self.ssl_context = ssl_context(verify)
         # executorid -> (colonyname, executorname) of executors added through this client, so that
         # approve_executor(executorid, colony_prvkey) can name them (the colony owner cannot look
         # executors up: it is not a member).
@@ -1017,8 +1023,10 @@ def add_cron(
     prvkey: str | None = None,
     *,
     interval: int = -1,
+    random: bool = False,
 ) -> Call[Any]:
-    """Add a cron running ``workflow`` on ``cronexpr`` (6 fields, seconds first).
+    """Add a cron running ``workflow`` on ``cronexpr`` (6 fields, seconds first), or every
+    ``interval`` seconds (``random``: at a random point within each interval).
 
     ``wait``: skip a run while the previous graph is unfinished. Sent under upstream's misspelt key
     and the correct one, so it takes effect on servers that read the correct key.
@@ -1036,6 +1044,8 @@ def add_cron(
         "cronexpression": cronexpr,
         "workflowspec": workflowspec,
     }
+    if random:
+        cron["random"] = True
     return _call("addcronmsg", prvkey, cron=cron)
 
 

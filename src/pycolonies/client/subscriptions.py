@@ -9,6 +9,7 @@ lifetime plus a margin passes. Error frames raise the typed error.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -22,6 +23,7 @@ from websockets.sync.client import connect as sync_connect
 
 from ..errors import TransportError
 from .core import decode_frame
+from .tls import certificate_hint
 
 __all__ = ["AsyncSubscription", "Subscription", "open_async", "open_sync"]
 
@@ -151,6 +153,10 @@ class AsyncSubscription(_Base[T]):
         await self.aclose()
 
 
+def _cannot_open(url: str, exc: BaseException) -> str:
+    return f"Cannot open {url}: {exc or type(exc).__name__}{certificate_hint(exc)}"
+
+
 def open_sync(
     url: str,
     envelope: bytes,
@@ -159,14 +165,16 @@ def open_sync(
     *,
     is_end: Callable[[Any], bool] | None = None,
     open_timeout: float | None = 30.0,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> Subscription[T]:
-    """Connect, send ``envelope`` as one text frame, and return the subscription."""
+    """Connect, send ``envelope`` as one text frame, and return the subscription. ``ssl_context``
+    (for a ``wss://`` URL) verifies the server's certificate as the client's ``verify`` says."""
     try:
         # Entering the context gives the plain connection on every websockets version, without
         # 17.x's warning about direct use; the Subscription closes it.
-        ws = sync_connect(url, open_timeout=open_timeout, max_size=MAX_FRAME).__enter__()
+        ws = sync_connect(url, open_timeout=open_timeout, max_size=MAX_FRAME, ssl=ssl_context).__enter__()
     except (OSError, TimeoutError, WebSocketException) as exc:
-        raise TransportError(f"Cannot open {url}: {exc or type(exc).__name__}") from exc
+        raise TransportError(_cannot_open(url, exc)) from exc
     try:
         ws.send(envelope.decode("utf-8"))
     except (OSError, WebSocketException) as exc:
@@ -183,12 +191,13 @@ async def open_async(
     *,
     is_end: Callable[[Any], bool] | None = None,
     open_timeout: float | None = 30.0,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> AsyncSubscription[T]:
     """The asynchronous twin of :func:`open_sync`."""
     try:
-        ws = await async_connect(url, open_timeout=open_timeout, max_size=MAX_FRAME)
+        ws = await async_connect(url, open_timeout=open_timeout, max_size=MAX_FRAME, ssl=ssl_context)
     except (OSError, TimeoutError, WebSocketException) as exc:
-        raise TransportError(f"Cannot open {url}: {exc or type(exc).__name__}") from exc
+        raise TransportError(_cannot_open(url, exc)) from exc
     try:
         await ws.send(envelope.decode("utf-8"))
     except (OSError, WebSocketException) as exc:

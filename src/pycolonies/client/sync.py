@@ -20,6 +20,7 @@ from . import core
 from .channels import DEFAULT_SEGMENT, follow_sync
 from .core import ASSIGN_MARGIN, DEFAULT_TIMEOUT, BaseClient, Call, Op
 from .subscriptions import Subscription, open_sync
+from .tls import Verify, certificate_hint, verify_from_env
 
 __all__ = ["Colonies", "colonies_client"]
 
@@ -38,7 +39,12 @@ def _rpc(builder: Callable[Concatenate[BaseClient, P], Op[T]]) -> Callable[Conca
 class Colonies(BaseClient):
     """A ColonyOS client. ``Colonies(host, port, tls)`` as upstream, plus an optional default
     ``prvkey`` used by every method whose ``prvkey`` argument is omitted. Thread-safe; keeps one
-    pool of keep-alive connections. Close it with ``close()`` or use it in a ``with`` block."""
+    pool of keep-alive connections. Close it with ``close()`` or use it in a ``with`` block.
+
+    ``verify`` (with ``tls``): True verifies the server's certificate against the usual CA bundle;
+    a path to a CA bundle trusts that CA instead (for a self-signed server); False skips
+    verification (development only); an ``ssl.SSLContext`` is used as it is. It applies to the
+    RPCs and the WebSocket subscriptions alike (pycolonies.client.tls)."""
 
     def __init__(
         self,
@@ -49,9 +55,10 @@ class Colonies(BaseClient):
         *,
         prvkey: str | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
+        verify: Verify = True,
     ) -> None:
-        super().__init__(host, port, tls, native_crypto, prvkey=prvkey, timeout=timeout)
-        self._http = httpx.Client(timeout=timeout)
+        super().__init__(host, port, tls, native_crypto, prvkey=prvkey, timeout=timeout, verify=verify)
+        self._http = httpx.Client(timeout=timeout, verify=self.ssl_context)
         self._fs_lock = threading.Lock()
         self._fs_stores: dict[tuple[tuple[str, str], ...], Stores] = {}
 
@@ -63,7 +70,8 @@ class Colonies(BaseClient):
         try:
             reply = self._http.post(self.url, content=body, timeout=timeout)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise TransportError(f"Cannot reach {self.url}: {exc or type(exc).__name__}") from exc
+            reason = f"{exc or type(exc).__name__}{certificate_hint(exc)}"
+            raise TransportError(f"Cannot reach {self.url}: {reason}") from exc
         return core.parse_http_reply(reply.status_code, reply.content)
 
     def _subscribe(
@@ -75,7 +83,15 @@ class Colonies(BaseClient):
         is_end: Callable[[Any], bool] | None = None,
     ) -> Subscription[T]:
         envelope = build_request(msg, self._key(prvkey))
-        return open_sync(self.ws_url, envelope, parse, lifetime, is_end=is_end, open_timeout=self.timeout)
+        return open_sync(
+            self.ws_url,
+            envelope,
+            parse,
+            lifetime,
+            is_end=is_end,
+            open_timeout=self.timeout,
+            ssl_context=self.ssl_context if self.tls else None,
+        )
 
     def close(self, processid: str | None = None, output: Any = None, prvkey: str | None = None) -> Any:
         """``close(processid, output, prvkey)`` closes a process as successful (upstream);
@@ -385,7 +401,10 @@ def colonies_client(
     native_crypto: bool = False,
 ) -> tuple[Colonies, str | None, str | None, str | None, str | None]:
     """``(client, colonyname, colony_prvkey, executorname, prvkey)`` from the ``COLONIES_*``
-    environment variables, as upstream; the client's default key is ``COLONIES_PRVKEY``."""
+    environment variables, as upstream; the client's default key is ``COLONIES_PRVKEY``.
+
+    Certificate verification (with ``COLONIES_SERVER_TLS=true``) follows our additions
+    ``COLONIES_SKIP_TLS_VERIFY=true`` (none) and ``COLONIES_CA_CERT=<path>`` (that CA bundle)."""
     host = os.getenv("COLONIES_SERVER_HOST")
     port = os.getenv("COLONIES_SERVER_PORT")
     if not host or not port:
@@ -395,12 +414,14 @@ def colonies_client(
     except ValueError:
         raise ColoniesError(f"COLONIES_SERVER_PORT is not a number: {port!r}") from None
     prvkey = os.getenv("COLONIES_PRVKEY")
+    verify = verify_from_env()
     client = Colonies(
         host,
         port_number,
         os.getenv("COLONIES_SERVER_TLS") == "true",
         native_crypto=native_crypto,
         prvkey=prvkey or None,
+        verify=verify,
     )
     return (
         client,

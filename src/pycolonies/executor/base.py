@@ -204,7 +204,9 @@ class Executor:
         self.fs_upload_on_failure = fs_upload_on_failure
         self._colonyfs: Any = None
         self._colonyfs_lock = threading.Lock()
-        self.colonies = Colonies(client.host, client.port, client.tls, prvkey=self.prvkey, timeout=client.timeout)
+        self.colonies = Colonies(
+            client.host, client.port, client.tls, prvkey=self.prvkey, timeout=client.timeout, verify=client.ssl_context
+        )
         self.aclient: AsyncColonies | None = None
         self.stats = {"assigned": 0, "succeeded": 0, "failed": 0}
         self._registry: dict[str, Callable[..., Any]] = {}
@@ -459,7 +461,12 @@ class Executor:
     async def _serve(self) -> None:
         assert self._stop_event is not None
         self.aclient = lean_client(
-            self.client.host, self.client.port, self.client.tls, prvkey=self.prvkey, timeout=self.client.timeout
+            self.client.host,
+            self.client.port,
+            self.client.tls,
+            prvkey=self.prvkey,
+            timeout=self.client.timeout,
+            verify=self.client.ssl_context,
         )
         self._pool = DaemonPool(self.concurrency, self.executorname or "executor")
         self._slots = asyncio.Semaphore(self.concurrency)

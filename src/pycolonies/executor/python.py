@@ -149,6 +149,8 @@ environment:
   COLONIES_SERVER_HOST     server host (default localhost)
   COLONIES_SERVER_PORT     server port (default 50080)
   COLONIES_SERVER_TLS      "true" for https
+  COLONIES_SKIP_TLS_VERIFY "true": do not verify the server's certificate (development)
+  COLONIES_CA_CERT         a CA bundle to verify the server's certificate with
   COLONIES_COLONY_NAME     the colony to serve (required)
   COLONIES_COLONY_PRVKEY   colony owner key: register a new executor, unregister it on exit
   COLONIES_PRVKEY          otherwise: the key of an executor that is registered and approved

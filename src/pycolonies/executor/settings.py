@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..client import Colonies
+from ..client.tls import Verify, verify_from_env
 from ..errors import ColoniesError
 
 __all__ = ["DEFAULT_FS_ROOT", "ExecutorConfigError", "Settings", "default_fs_root"]
@@ -36,7 +37,8 @@ class Settings:
 
     With ``colony_prvkey`` the executor registers a new identity of its own (and unregisters it on
     exit); otherwise ``prvkey`` must be the key of an executor that is already registered and
-    approved (``executorname`` is then looked up when not given).
+    approved (``executorname`` is then looked up when not given). ``verify``: how the server's TLS
+    certificate is checked (see :class:`pycolonies.Colonies`).
     """
 
     colonyname: str
@@ -48,15 +50,21 @@ class Settings:
     prvkey: str | None = None
     executorname: str | None = None
     fs_root: str | None = None
+    verify: Verify = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, executortype: str = "") -> Settings:
         """Read ``COLONIES_SERVER_HOST`` (localhost), ``COLONIES_SERVER_PORT`` (50080),
-        ``COLONIES_SERVER_TLS`` ("true"), ``COLONIES_COLONY_NAME``, ``COLONIES_COLONY_PRVKEY`` or
+        ``COLONIES_SERVER_TLS`` ("true"), ``COLONIES_SKIP_TLS_VERIFY`` ("true") or
+        ``COLONIES_CA_CERT`` (a CA bundle), ``COLONIES_COLONY_NAME``, ``COLONIES_COLONY_PRVKEY`` or
         ``COLONIES_PRVKEY`` (+ optional ``COLONIES_EXECUTOR_NAME``) and ``COLONIES_EXECUTOR_TYPE``
         (default ``executortype``), and ``COLONIES_FS_ROOT`` (where ColonyFS directories are staged,
         see :func:`default_fs_root`). Raises ExecutorConfigError naming what is missing or wrong."""
         env = os.environ if environ is None else environ
+        try:
+            verify = verify_from_env(env)
+        except ColoniesError as exc:
+            raise ExecutorConfigError(exc.message) from None
         port_text = env.get("COLONIES_SERVER_PORT") or "50080"
         try:
             port = int(port_text)
@@ -88,7 +96,8 @@ class Settings:
             prvkey=None if colony_prvkey else prvkey,
             executorname=None if colony_prvkey else env.get("COLONIES_EXECUTOR_NAME") or None,
             fs_root=env.get("COLONIES_FS_ROOT") or env.get("EXECUTOR_FS_DIR") or None,
+            verify=verify,
         )
 
     def client(self) -> Colonies:
-        return Colonies(self.host, self.port, self.tls)
+        return Colonies(self.host, self.port, self.tls, verify=self.verify)

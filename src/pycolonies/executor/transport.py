@@ -8,20 +8,20 @@ executor from the raw protocol in throughput (docs/benchmarks.md). :class:`LeanA
 typed errors; WebSocket subscriptions are unchanged.
 
 It speaks the one exchange the API needs: ``POST /api`` with a JSON body over HTTP/1.1 (TLS
-when the client has ``tls``), keep-alive connections, replies with ``Content-Length`` or chunked.
-It does not use proxies: :func:`lean_client` falls back to ``AsyncColonies`` when a proxy
-variable is set.
+when the client has ``tls``, verified as its ``verify`` says), keep-alive connections, replies
+with ``Content-Length`` or chunked. It does not use proxies: :func:`lean_client` falls back to
+``AsyncColonies`` when a proxy variable is set.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import ssl
 from typing import Any
 
 from ..client import AsyncColonies
 from ..client.core import Call, parse_http_reply
+from ..client.tls import Verify, certificate_hint
 from ..errors import TransportError
 
 __all__ = ["LeanAsyncColonies", "lean_client"]
@@ -41,7 +41,6 @@ class LeanAsyncColonies(AsyncColonies):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
-        self._ssl: ssl.SSLContext | None = None
         self._head = b"POST /api HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n" % (
             self.host.encode("idna"),
             self.port,
@@ -62,7 +61,8 @@ class LeanAsyncColonies(AsyncColonies):
             except TimeoutError:
                 raise TransportError(f"Cannot reach {self.url}: no reply within {timeout:g} s") from None
             except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
-                raise TransportError(f"Cannot reach {self.url}: {exc or type(exc).__name__}") from exc
+                reason = f"{exc or type(exc).__name__}{certificate_hint(exc)}"
+                raise TransportError(f"Cannot reach {self.url}: {reason}") from exc
             return parse_http_reply(status, data)
         raise AssertionError("unreachable")
 
@@ -72,11 +72,7 @@ class LeanAsyncColonies(AsyncColonies):
             if not reader.at_eof() and not writer.is_closing():
                 return reader, writer
             writer.close()
-        context = None
-        if self.tls:
-            if self._ssl is None:
-                self._ssl = _ssl_context()
-            context = self._ssl
+        context = self.ssl_context if self.tls else None
         return await asyncio.open_connection(self.host, self.port, ssl=context, limit=1 << 20)
 
     async def _exchange(self, body: bytes) -> tuple[int, bytes]:
@@ -138,17 +134,9 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
         await reader.readexactly(2)
 
 
-def _ssl_context() -> ssl.SSLContext:
-    try:
-        import certifi  # the bundle httpx uses, when installed
-
-        return ssl.create_default_context(cafile=certifi.where())
-    except ImportError:
-        return ssl.create_default_context()
-
-
-def lean_client(host: str, port: int, tls: bool, *, prvkey: str, timeout: float | None) -> AsyncColonies:
+def lean_client(
+    host: str, port: int, tls: bool, *, prvkey: str, timeout: float | None, verify: Verify = True
+) -> AsyncColonies:
     """A :class:`LeanAsyncColonies`, or a plain ``AsyncColonies`` when a proxy is configured."""
-    if any(os.environ.get(name) for name in _PROXY_VARIABLES):
-        return AsyncColonies(host, port, tls, prvkey=prvkey, timeout=timeout)
-    return LeanAsyncColonies(host, port, tls, prvkey=prvkey, timeout=timeout)
+    cls = AsyncColonies if any(os.environ.get(name) for name in _PROXY_VARIABLES) else LeanAsyncColonies
+    return cls(host, port, tls, prvkey=prvkey, timeout=timeout, verify=verify)

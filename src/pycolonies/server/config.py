@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ __all__ = [
     "ServerConfig",
     "default_data_dir",
     "env_bool",
+    "env_float",
     "env_int",
     "load_server_config",
     "postgres_url_from_env",
@@ -54,6 +56,20 @@ def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int | N
     return value
 
 
+def env_float(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+    """A number of seconds (fractions allowed), at least ``minimum``."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if not math.isfinite(value) or value < minimum:
+        raise ConfigError(f"{name}={raw.strip()} must be a number of at least {minimum:g}")
+    return value
+
+
 def default_data_dir(env: Mapping[str, str]) -> Path:
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "colonies"
@@ -75,6 +91,9 @@ class ServerConfig:
     executor_grace_seconds: int = 60  # liveness: RUNNING processes of a silent executor go back (0: off)
     cron_checker_period_ms: int = 1000
     generator_checker_period_ms: int = 1000
+    retention: bool = False  # purge old successful processes and graphs, and old log lines
+    retention_policy_seconds: int = 0  # their age limit; required (at least 1) with retention
+    retention_interval_seconds: float = 60.0
     max_body_bytes: int = 16 * 1024 * 1024
     sqlite_synchronous: str = "NORMAL"
     build_version: str = "dev"
@@ -158,6 +177,9 @@ def load_server_config(env: Mapping[str, str] | None = None, **overrides: object
     cfg.executor_grace_seconds = env_int(env, "COLONIES_EXECUTOR_GRACE", cfg.executor_grace_seconds, minimum=0)
     cfg.cron_checker_period_ms = env_int(env, "COLONIES_CRON_CHECKER_PERIOD", 1000, minimum=1)
     cfg.generator_checker_period_ms = env_int(env, "COLONIES_GENERATOR_CHECKER_PERIOD", 1000, minimum=1)
+    cfg.retention = env_bool(env, "COLONIES_RETENTION", False)
+    cfg.retention_policy_seconds = env_int(env, "COLONIES_RETENTION_POLICY", 0, minimum=1)
+    cfg.retention_interval_seconds = env_float(env, "COLONIES_RETENTION_INTERVAL", 60.0, minimum=0.01)
     cfg.max_body_bytes = env_int(env, "COLONIES_MAX_BODY_BYTES", cfg.max_body_bytes, minimum=1024)
     sync = env.get("COLONIES_SQLITE_SYNCHRONOUS", cfg.sqlite_synchronous).upper()
     if sync not in ("OFF", "NORMAL", "FULL", "EXTRA"):
@@ -177,6 +199,8 @@ def load_server_config(env: Mapping[str, str] | None = None, **overrides: object
         setattr(cfg, key, value)
     if not 0 <= cfg.port <= 65535:
         raise ConfigError(f"port {cfg.port} is out of range 0-65535")
+    if cfg.retention and cfg.retention_policy_seconds < 1:
+        raise ConfigError("COLONIES_RETENTION=true needs COLONIES_RETENTION_POLICY (the age limit in seconds)")
     if bool(cfg.tls_cert) != bool(cfg.tls_key):
         raise ConfigError("TLS needs both a certificate and a key (COLONIES_TLSCERT and COLONIES_TLSKEY)")
     return cfg

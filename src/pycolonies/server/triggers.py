@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import random
 from typing import Any
 
 import orjson
@@ -131,9 +132,12 @@ def _schedule(expression: str) -> cronexpr.Schedule:
 
 
 def next_run(cron: dict[str, Any], now: int) -> int:
-    """The cron's next run after ``now`` (Unix ns): now + interval, or from the expression for any
-    negative interval; 0 (never) for an expression that does not parse."""
+    """The cron's next run after ``now`` (Unix ns): now + interval (with ``random``, a uniformly
+    random point in that interval), or from the expression for any negative interval; 0 (never)
+    for an expression that does not parse."""
     if cron["interval"] > 0:
+        if cron.get("random"):  # upstream's flag has no effect (docs/compatibility.md)
+            return now + 1 + random.randrange(cron["interval"] * NS)
         return now + cron["interval"] * NS
     try:
         return _schedule(cron["cronexpression"]).next(now)

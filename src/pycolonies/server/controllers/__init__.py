@@ -1,6 +1,6 @@
 """Background loops: deadlines (every second), executor liveness (RUNNING processes of silent
-executors back to the queue), stale-executor cleanup, crons and generators, and the sweep of
-channels no process can use any more."""
+executors back to the queue), stale-executor cleanup, crons and generators, the sweep of
+channels no process can use any more, and, when enabled, the retention purge (``retention.py``)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ..context import ServerContext
 from ..handlers.executors import unregister
 from ..scheduler import expire_deadlines, reclaim_unresponsive
 from ..triggers import check_crons, check_generators
+from .retention import purge as purge_retention
 
 __all__ = ["Controllers"]
 
@@ -58,6 +59,9 @@ class Controllers:
         if grace > 0:  # look four times per grace (at most every 5 s, at least every 0.25 s)
             period = min(max(grace / 4, 0.25), 5.0)
             self._tasks.append(asyncio.create_task(self._every(period, reclaim_unresponsive, "executor liveness")))
+        if self.ctx.config.retention:
+            period = self.ctx.config.retention_interval_seconds
+            self._tasks.append(asyncio.create_task(self._every(period, purge_retention, "retention")))
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -392,8 +392,27 @@ class Store(ABC):
         ...
 
     @abstractmethod
-    async def remove_logs_before(self, before: int) -> int:
-        """Remove every line added before ``before`` (Unix ns), for retention; returns how many."""
+    async def remove_logs_before(self, before: int, limit: int | None = None) -> int:
+        """Remove the lines added before ``before`` (Unix ns), at most ``limit`` of them (all for
+        None), for retention; returns how many."""
+        ...
+
+    # -- retention (COLONIES_RETENTION): each call removes one bounded batch in one transaction,
+    # so that the caller can pace a large purge; a result below ``limit`` means nothing is left.
+
+    @abstractmethod
+    async def remove_succeeded_processes(self, before: int, limit: int) -> int:
+        """Remove up to ``limit`` SUCCESS processes submitted before ``before`` (Unix ns) that are
+        not part of a workflow, with their attributes; returns how many. Workflow processes go with
+        their graph (:meth:`remove_succeeded_graphs`) only."""
+        ...
+
+    @abstractmethod
+    async def remove_succeeded_graphs(self, before: int, limit: int) -> int:
+        """Remove up to ``limit`` SUCCESS graphs submitted before ``before`` (Unix ns), each with all
+        its processes and their attributes, as ``remove_graph`` does; a graph that a cron still
+        names as its previous one (whose outputs feed the cron's next run) is kept. Returns how
+        many graphs."""
         ...
 
     # -- channels (protocol ext/10-channels.md) ---------------------------------------------

@@ -35,6 +35,7 @@ from .cache import EXECUTORS, FUNCTIONS, USERS, LookupCache
 from .channels import ChannelTables
 from .files import FileTables
 from .notify import ReplicaLink
+from .retention import RetentionTables
 from .triggers import TriggerTables
 
 __all__ = ["MIGRATION_LOCK", "PostgresStore"]
@@ -162,7 +163,7 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     every query): the store sets no session state, and migrations release their lock themselves."""
 
 
-class PostgresStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, Store):
+class PostgresStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, RetentionTables, Store):
     """Everything the server keeps, in one PostgreSQL database shared by every replica."""
 
     def __init__(self, dsn: str, *, pool_size: int = 10) -> None:
@@ -764,11 +765,7 @@ class PostgresStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, S
         return await self._fetch_processes(sql, args)
 
     async def remove_process(self, processid: str) -> bool:
-        async with self._tx() as conn:
-            if _count(await conn.execute("DELETE FROM processes WHERE processid = $1", processid)) != 1:
-                return False
-            await conn.execute("DELETE FROM attributes WHERE targetid = $1", processid)
-        return True
+        return await self._delete_processes(self.pool, "processid = $1", processid) == 1
 
     async def remove_processes(self, colonyname: str, state: int | None, *, workflows: bool) -> int:
         graph = "processgraphid <> ''" if workflows else "processgraphid = ''"
@@ -777,11 +774,20 @@ class PostgresStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, S
         if state is not None:
             args.append(state)
             where += " AND state = $2"
-        async with self._tx() as conn:
-            await conn.execute(
-                f"DELETE FROM attributes WHERE targetid IN (SELECT processid FROM processes WHERE {where})", *args
-            )
-            return _count(await conn.execute(f"DELETE FROM processes WHERE {where}", *args))
+        return await self._delete_processes(self.pool, where, *args)
+
+    @staticmethod
+    async def _delete_processes(conn: asyncpg.Pool | asyncpg.Connection, where: str, *args: Any) -> int:
+        """Delete the processes matching ``where`` and their attributes, in one statement (atomic
+        on its own, ``where`` evaluated once); returns how many processes. Channels left behind
+        are swept (``remove_orphan_channels``)."""
+        count = await conn.fetchval(
+            f"WITH gone AS (DELETE FROM processes WHERE {where} RETURNING processid), "
+            "attrs AS (DELETE FROM attributes WHERE targetid IN (SELECT processid FROM gone)) "
+            "SELECT COUNT(*) FROM gone",
+            *args,
+        )
+        return int(count)
 
     async def expired_running(self, before: int, limit: int = 1000) -> list[ProcessRecord]:
         rows = await self.pool.fetch(
@@ -969,11 +975,7 @@ class PostgresStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, S
 
     async def remove_graph(self, processgraphid: str) -> bool:
         async with self._tx() as conn:
-            status = await conn.execute("DELETE FROM process_graphs WHERE processgraphid = $1", processgraphid)
-            if _count(status) != 1:
-                return False
-            await self._delete_graph_processes(conn, [processgraphid])
-        return True
+            return await self._delete_graphs(conn, "processgraphid = $1", processgraphid) == 1
 
     async def remove_graphs(self, colonyname: str, state: int | None) -> int:
         where, args = "colonyname = $1 AND state <> 1", [colonyname]
@@ -981,20 +983,17 @@ class PostgresStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, S
             where += " AND state = $2"
             args.append(state)
         async with self._tx() as conn:
-            rows = await conn.fetch(f"DELETE FROM process_graphs WHERE {where} RETURNING processgraphid", *args)
-            ids = [r[0] for r in rows]
-            if ids:
-                await self._delete_graph_processes(conn, ids)
-        return len(ids)
+            return await self._delete_graphs(conn, where, *args)
 
-    @staticmethod
-    async def _delete_graph_processes(conn: asyncpg.Connection, graphids: list[str]) -> None:
-        await conn.execute(
-            "DELETE FROM attributes WHERE targetid IN "
-            "(SELECT processid FROM processes WHERE processgraphid = ANY($1::text[]))",
-            graphids,
-        )
-        await conn.execute("DELETE FROM processes WHERE processgraphid = ANY($1::text[])", graphids)
+    @classmethod
+    async def _delete_graphs(cls, conn: asyncpg.Connection, where: str, *args: Any) -> int:
+        """Delete the graphs matching ``where`` with all their processes and the processes'
+        attributes (in the caller's transaction); returns how many graphs."""
+        rows = await conn.fetch(f"DELETE FROM process_graphs WHERE {where} RETURNING processgraphid", *args)
+        if rows:
+            ids = [r[0] for r in rows]
+            await cls._delete_processes(conn, "processgraphid = ANY($1::text[]) AND processgraphid <> ''", ids)
+        return len(rows)
 
     # -- attributes -------------------------------------------------------------------------
 
@@ -1077,9 +1076,12 @@ class PostgresStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, S
     async def remove_logs(self, colonyname: str) -> int:
         return _count(await self.pool.execute("DELETE FROM logs WHERE colonyname = $1", colonyname))
 
-    async def remove_logs_before(self, before: int) -> int:
+    async def remove_logs_before(self, before: int, limit: int | None = None) -> int:
+        where = "colonyname IN (SELECT name FROM colonies) AND added < $1"
+        if limit is None:
+            return _count(await self.pool.execute(f"DELETE FROM logs WHERE {where}", before))
         return _count(
             await self.pool.execute(
-                "DELETE FROM logs WHERE colonyname IN (SELECT name FROM colonies) AND added < $1", before
+                f"DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE {where} LIMIT $2)", before, max(limit, 0)
             )
         )

@@ -31,6 +31,7 @@ from ..rows import process_values
 from .blueprints import BlueprintTables
 from .channels import ChannelTables
 from .files import FileTables
+from .retention import RetentionTables
 from .triggers import TriggerTables
 
 __all__ = ["SQLiteStore", "StoreInUseError", "ensure_available"]
@@ -107,7 +108,7 @@ class _Checkpointer:
         self._thread.join(10)
 
 
-class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, Store):
+class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, RetentionTables, Store):
     """Everything the server keeps, in one SQLite file."""
 
     def __init__(self, path: str | Path, *, synchronous: str = "NORMAL", checkpoint_interval: float = 0.5) -> None:
@@ -704,10 +705,7 @@ class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, Sto
 
     async def remove_process(self, processid: str) -> bool:
         with self._tx() as db:
-            if db.execute("DELETE FROM processes WHERE processid = ?", (processid,)).rowcount != 1:
-                return False
-            db.execute("DELETE FROM attributes WHERE targetid = ?", (processid,))
-        return True
+            return self._delete_processes(db, "processid = ?", (processid,)) == 1
 
     async def remove_processes(self, colonyname: str, state: int | None, *, workflows: bool) -> int:
         graph = "processgraphid != ''" if workflows else "processgraphid = ''"
@@ -717,11 +715,14 @@ class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, Sto
             where += " AND state = ?"
             args.append(state)
         with self._tx() as db:
-            db.execute(
-                f"DELETE FROM attributes WHERE targetid IN (SELECT processid FROM processes WHERE {where})",
-                args,
-            )
-            return db.execute(f"DELETE FROM processes WHERE {where}", args).rowcount
+            return self._delete_processes(db, where, args)
+
+    @staticmethod
+    def _delete_processes(db: sqlite3.Connection, where: str, args: Sequence[Any]) -> int:
+        """Delete the processes matching ``where`` with their attributes (inside a transaction);
+        returns how many processes. Channels left behind are swept (``remove_orphan_channels``)."""
+        db.execute(f"DELETE FROM attributes WHERE targetid IN (SELECT processid FROM processes WHERE {where})", args)
+        return int(db.execute(f"DELETE FROM processes WHERE {where}", args).rowcount)
 
     async def expired_running(self, before: int, limit: int = 1000) -> list[ProcessRecord]:
         rows = self._db.execute(
@@ -855,7 +856,8 @@ class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, Sto
 
     async def graph_processes(self, processgraphid: str) -> list[ProcessRecord]:
         rows = self._db.execute(
-            f"SELECT {_PROCESS_COLUMNS} FROM processes WHERE processgraphid = ?", (processgraphid,)
+            f"SELECT {_PROCESS_COLUMNS} FROM processes WHERE processgraphid = ? AND processgraphid != ''",
+            (processgraphid,),
         ).fetchall()
         return [_process_from_row(r) for r in rows]
 
@@ -931,8 +933,8 @@ class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, Sto
             ids = [
                 r[0]
                 for r in db.execute(
-                    "UPDATE processes SET state = 4, endtime = ? WHERE processgraphid = ? AND state IN (0, 1) "
-                    "RETURNING processid",
+                    "UPDATE processes SET state = 4, endtime = ? WHERE processgraphid = ? AND processgraphid != '' "
+                    "AND state IN (0, 1) RETURNING processid",
                     (now, processgraphid),
                 )
             ]
@@ -946,10 +948,7 @@ class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, Sto
 
     async def remove_graph(self, processgraphid: str) -> bool:
         with self._tx() as db:
-            if db.execute("DELETE FROM process_graphs WHERE processgraphid = ?", (processgraphid,)).rowcount != 1:
-                return False
-            self._delete_graph_processes(db, "processgraphid = ?", (processgraphid,))
-        return True
+            return self._delete_graphs(db, "processgraphid = ?", (processgraphid,)) == 1
 
     async def remove_graphs(self, colonyname: str, state: int | None) -> int:
         """Remove the colony's graphs in ``state`` (all but running ones for None) with their processes."""
@@ -958,16 +957,19 @@ class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, Sto
             where += " AND state = ?"
             args.append(state)
         with self._tx() as db:
-            ids = [r[0] for r in db.execute(f"DELETE FROM process_graphs WHERE {where} RETURNING processgraphid", args)]
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                self._delete_graph_processes(db, f"processgraphid IN ({', '.join('?' * len(chunk))})", chunk)
-        return len(ids)
+            return self._delete_graphs(db, where, args)
 
-    @staticmethod
-    def _delete_graph_processes(db: sqlite3.Connection, where: str, args: Sequence[Any]) -> None:
-        db.execute(f"DELETE FROM attributes WHERE targetid IN (SELECT processid FROM processes WHERE {where})", args)
-        db.execute(f"DELETE FROM processes WHERE {where}", args)
+    def _delete_graphs(self, db: sqlite3.Connection, where: str, args: Sequence[Any]) -> int:
+        """Delete the graphs matching ``where`` with all their processes and the processes'
+        attributes (inside a transaction); returns how many graphs."""
+        ids = [r[0] for r in db.execute(f"DELETE FROM process_graphs WHERE {where} RETURNING processgraphid", args)]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            # "!= ''" lets SQLite use the partial index processes_by_graph (it cannot infer it)
+            self._delete_processes(
+                db, f"processgraphid IN ({', '.join('?' * len(chunk))}) AND processgraphid != ''", chunk
+            )
+        return len(ids)
 
     # -- attributes -------------------------------------------------------------------------
 
@@ -1045,9 +1047,12 @@ class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, Sto
     async def remove_logs(self, colonyname: str) -> int:
         return self._db.execute("DELETE FROM logs WHERE colonyname = ?", (colonyname,)).rowcount
 
-    async def remove_logs_before(self, before: int) -> int:
+    async def remove_logs_before(self, before: int, limit: int | None = None) -> int:
         # Every line belongs to an existing colony (removing a colony removes its lines), so a
         # range scan per colony on logs_by_colony_added finds them all without a time index.
+        where = "colonyname IN (SELECT name FROM colonies) AND added < ?"
+        if limit is None:
+            return self._db.execute(f"DELETE FROM logs WHERE {where}", (before,)).rowcount
         return self._db.execute(
-            "DELETE FROM logs WHERE colonyname IN (SELECT name FROM colonies) AND added < ?", (before,)
+            f"DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE {where} LIMIT ?)", (before, max(limit, 0))
         ).rowcount
