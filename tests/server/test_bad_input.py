@@ -15,6 +15,7 @@ import pytest
 from pycolonies.crypto import N, generate_prvkey, sign
 from pycolonies.rpc import build_request
 
+from ..backends import POSTGRES
 from ..conftest import Env, ServerProcess, make_env
 from .proc_helpers import assign, call_ok, get, make_spec, submit
 from .raw import decode_reply, http
@@ -364,3 +365,25 @@ def test_oversized_body(own_server: ServerProcess) -> None:
         assert len(call_ok(env, msg)) == 1
     finally:
         gen.close()
+
+
+def test_nul_characters_are_bad_input_not_a_server_fault(env: Env) -> None:
+    """PostgreSQL cannot store NUL in text: such requests get 400 and nothing is stored; SQLite
+    stores the strings as sent. Either way no 500, and the server keeps serving."""
+    colony, key = env.colonyname, env.executor_prvkey
+    messages = [
+        {"msgtype": "getfilelabelsmsg", "colonyname": colony, "name": "/a\u0000", "exact": True},
+        {"msgtype": "getsnapshotmsg", "colonyname": colony, "snapshotid": "", "name": "s\u0000"},
+        {"msgtype": "addexecutorlogmsg", "colonyname": colony, "executorname": env.executorname, "message": "\u0000"},
+    ]
+    for msg in messages:
+        result = _post(env.server, build_request(msg, key))
+        if POSTGRES:
+            _expect_failure(result, 400, _starts("Invalid input, the store cannot hold a value of the request"))
+        elif msg["msgtype"] == "getsnapshotmsg":  # upstream's answer for a missing snapshot
+            _expect_failure(result, 500, _starts("Snapshot not found with name"))
+        else:
+            assert result[0] == 200, result
+    logs = env.client.get_executor_log(colony, env.executorname, 100, 0, key) or []
+    assert ["\u0000" in line["message"] for line in logs] == ([] if POSTGRES else [True])
+    assert submit(env)["state"] == 0  # still serving

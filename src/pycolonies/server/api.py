@@ -48,5 +48,7 @@ async def handle_rpc(ctx: ServerContext, body: bytes) -> tuple[int, bytes]:
     except RPCError as exc:
         return exc.status, error_reply(exc.status, exc.message)
     except Exception as exc:  # a bug must not take the server down; answer in the protocol's shape
+        if isinstance(exc, ctx.store.input_errors):
+            return 400, error_reply(400, f"Invalid input, the store cannot hold a value of the request: {exc}")
         log.exception("internal error while serving a request")
         return 500, error_reply(500, f"Internal server error: {type(exc).__name__}: {exc}")

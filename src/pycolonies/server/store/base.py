@@ -18,6 +18,10 @@ __all__ = ["Store"]
 
 
 class Store(ABC):
+    input_errors: tuple[type[BaseException], ...] = ()
+    """Errors the database raises for values it cannot hold (PostgreSQL: a NUL character in text):
+    bad input, answered with 400, not a server fault."""
+
     @abstractmethod
     async def close(self) -> None: ...
 

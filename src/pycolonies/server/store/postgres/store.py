@@ -166,6 +166,11 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 class PostgresStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, RetentionTables, Store):
     """Everything the server keeps, in one PostgreSQL database shared by every replica."""
 
+    input_errors = (
+        asyncpg.exceptions.CharacterNotInRepertoireError,  # NUL in a text value
+        asyncpg.exceptions.UntranslatableCharacterError,  # \u0000 in a jsonb value
+    )
+
     def __init__(self, dsn: str, *, pool_size: int = 10) -> None:
         self.dsn = dsn
         self.pool_size = max(pool_size, 1)
