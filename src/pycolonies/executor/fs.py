@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ColoniesError
+from ..fs.paths import normalize_label
 from ..models import Fs, Process
 from .base import ExecutorError
 
@@ -71,11 +72,6 @@ class StagedDir:
     keeplocal_onstart: bool
     keeplocal_onclose: bool
     uploaded: bool = False
-
-
-def _normal_label(label: str) -> str:
-    """``/a/b`` for ``a/b/``, as ColonyFS stores labels."""
-    return "/" + label.strip().strip("/")
 
 
 def _substitute(text: str, processid: str) -> str:
@@ -145,7 +141,7 @@ class FsStaging:
                 StagedSnapshot(
                     i,
                     snap.snapshotid,
-                    _normal_label(_substitute(snap.label, pid)) if snap.label else "",
+                    normalize_label(_substitute(snap.label, pid).strip()) if snap.label else "",
                     self._path(_substitute(snap.dir, pid), f"{where}.dir"),
                     snap.keepfiles,
                     snap.keepsnapshot,
@@ -153,7 +149,7 @@ class FsStaging:
             )
         for i, d in enumerate(fs.dirs or []):
             where = f"fs.dirs[{i}]"
-            label = _normal_label(_substitute(d.label, pid))
+            label = normalize_label(_substitute(d.label, pid).strip())
             if label == "/":
                 raise FsStagingError(f"ColonyFS: {where} has no label")
             self.dirs.append(
