@@ -8,9 +8,22 @@ from typing import Any
 
 import orjson
 
-from .records import ProcessRecord
+from .records import GraphRecord, ProcessRecord
 
-__all__ = ["attribute_from_row", "dumps", "executor_from_row", "process_from_row", "process_values"]
+__all__ = [
+    "GRAPH_COLUMNS",
+    "attribute_from_row",
+    "dumps",
+    "executor_from_row",
+    "graph_from_row",
+    "process_from_row",
+    "process_values",
+]
+
+GRAPH_COLUMNS = (
+    "processgraphid, colonyname, initiatorid, initiatorname, rootprocessids, processids, state, "
+    "submissiontime, starttime, endtime, nprocesses, nsuccessful"
+)
 
 
 def dumps(value: Any) -> str:
@@ -125,3 +138,21 @@ def attribute_from_row(row: Sequence[Any]) -> dict[str, Any]:
         "key": row[6],
         "value": row[7],
     }
+
+
+def graph_from_row(row: Sequence[Any]) -> GraphRecord:
+    """A process graph from the columns of GRAPH_COLUMNS."""
+    return GraphRecord(
+        processgraphid=row[0],
+        colonyname=row[1],
+        initiatorid=row[2],
+        initiatorname=row[3],
+        rootprocessids=orjson.loads(row[4]),
+        processids=orjson.loads(row[5]),
+        state=row[6],
+        submissiontime=row[7],
+        starttime=row[8],
+        endtime=row[9],
+        nprocesses=row[10],
+        nsuccessful=row[11],
+    )

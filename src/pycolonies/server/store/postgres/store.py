@@ -25,11 +25,11 @@ import orjson
 
 from ..base import Store
 from ..records import RUNNING, WAITING, Claim, GraphRecord, ProcessRecord
+from ..rows import GRAPH_COLUMNS, graph_from_row, process_values
 from ..rows import attribute_from_row as _attribute_from_row
 from ..rows import dumps as _dumps
 from ..rows import executor_from_row as _executor_from_row
 from ..rows import process_from_row as _process_from_row
-from ..rows import process_values
 from .blueprints import BlueprintTables
 from .cache import EXECUTORS, FUNCTIONS, USERS, LookupCache
 from .channels import ChannelTables
@@ -60,10 +60,7 @@ _PROCESS_INSERT = (
     f"INSERT INTO processes ({_PROCESS_COLUMNS}) VALUES "
     f"({', '.join(f'${i + 1}' for i in range(len(_PROCESS_COLUMNS.split(','))))})"
 )
-_GRAPH_COLUMNS = (
-    "processgraphid, colonyname, initiatorid, initiatorname, rootprocessids, processids, state, "
-    "submissiontime, starttime, endtime, nprocesses, nsuccessful"
-)
+_GRAPH_COLUMNS = GRAPH_COLUMNS
 _EXECUTOR_COLUMNS = (
     "executorid, colonyname, executorname, executortype, state, requirefuncreg, commissiontime, "
     "lastheardfromtime, locationname, capabilities, allocations, blueprintid, blueprintgen"
@@ -116,23 +113,6 @@ def _location(row: Sequence[Any]) -> dict[str, Any]:
         "long": row[4],
         "lat": row[5],
     }
-
-
-def _graph(row: Sequence[Any]) -> GraphRecord:
-    return GraphRecord(
-        processgraphid=row[0],
-        colonyname=row[1],
-        initiatorid=row[2],
-        initiatorname=row[3],
-        rootprocessids=orjson.loads(row[4]),
-        processids=orjson.loads(row[5]),
-        state=row[6],
-        submissiontime=row[7],
-        starttime=row[8],
-        endtime=row[9],
-        nprocesses=row[10],
-        nsuccessful=row[11],
-    )
 
 
 def _logs(rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
@@ -866,7 +846,7 @@ class PostgresStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, R
         row = await self.pool.fetchrow(
             f"SELECT {_GRAPH_COLUMNS} FROM process_graphs WHERE processgraphid = $1", processgraphid
         )
-        return _graph(row) if row else None
+        return graph_from_row(row) if row else None
 
     async def list_graphs(self, colonyname: str, state: int, count: int) -> list[GraphRecord]:
         rows = await self.pool.fetch(
@@ -876,7 +856,7 @@ class PostgresStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, R
             state,
             max(count, 0),
         )
-        return [_graph(r) for r in rows]
+        return [graph_from_row(r) for r in rows]
 
     async def count_graphs(self, colonyname: str) -> dict[int, int]:
         return await self._count_by_state("process_graphs", colonyname)

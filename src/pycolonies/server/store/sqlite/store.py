@@ -23,11 +23,11 @@ import orjson
 
 from ..base import Store
 from ..records import RUNNING, WAITING, Claim, GraphRecord, ProcessRecord
+from ..rows import GRAPH_COLUMNS, graph_from_row, process_values
 from ..rows import attribute_from_row as _attribute_from_row
 from ..rows import dumps as _dumps
 from ..rows import executor_from_row as _executor_from_row
 from ..rows import process_from_row as _process_from_row
-from ..rows import process_values
 from .blueprints import BlueprintTables
 from .channels import ChannelTables
 from .files import FileTables
@@ -46,10 +46,7 @@ _PROCESS_COLUMNS = (
     "output, errors, nattributes, pendingparents"
 )
 _PROCESS_PLACEHOLDERS = ", ".join("?" * len(_PROCESS_COLUMNS.split(",")))
-_GRAPH_COLUMNS = (
-    "processgraphid, colonyname, initiatorid, initiatorname, rootprocessids, processids, state, "
-    "submissiontime, starttime, endtime, nprocesses, nsuccessful"
-)
+_GRAPH_COLUMNS = GRAPH_COLUMNS
 _CLAIMED_COLUMNS = ", ".join(f"processes.{c.strip()}" for c in _PROCESS_COLUMNS.split(","))
 _EXECUTOR_COLUMNS = (
     "executorid, colonyname, executorname, executortype, state, requirefuncreg, commissiontime, "
@@ -772,23 +769,6 @@ class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, Ret
 
     # -- process graphs -------------------------------------------------------------------
 
-    @staticmethod
-    def _graph(row: Sequence[Any]) -> GraphRecord:
-        return GraphRecord(
-            processgraphid=row[0],
-            colonyname=row[1],
-            initiatorid=row[2],
-            initiatorname=row[3],
-            rootprocessids=orjson.loads(row[4]),
-            processids=orjson.loads(row[5]),
-            state=row[6],
-            submissiontime=row[7],
-            starttime=row[8],
-            endtime=row[9],
-            nprocesses=row[10],
-            nsuccessful=row[11],
-        )
-
     async def add_graph(self, graph: GraphRecord, processes: Sequence[ProcessRecord]) -> None:
         """Store a graph and all its processes in one transaction."""
         insert = f"INSERT INTO processes ({_PROCESS_COLUMNS}) VALUES ({_PROCESS_PLACEHOLDERS})"
@@ -820,7 +800,7 @@ class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, Ret
         row = self._db.execute(
             f"SELECT {_GRAPH_COLUMNS} FROM process_graphs WHERE processgraphid = ?", (processgraphid,)
         ).fetchone()
-        return self._graph(row) if row else None
+        return graph_from_row(row) if row else None
 
     async def list_graphs(self, colonyname: str, state: int, count: int) -> list[GraphRecord]:
         rows = self._db.execute(
@@ -828,7 +808,7 @@ class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, Ret
             "ORDER BY submissiontime DESC LIMIT ?",
             (colonyname, state, count),
         ).fetchall()
-        return [self._graph(r) for r in rows]
+        return [graph_from_row(r) for r in rows]
 
     async def count_graphs(self, colonyname: str) -> dict[int, int]:
         rows = self._db.execute(
