@@ -117,3 +117,32 @@ def test_function_submit_takes_the_snapshots_a_spec_asks_for(
     spec["fs"]["snapshots"] = [{"dir": "/in"}]  # type: ignore[index]
     error = cli.error("function", "submit", "--spec", str(write_json(tmp_path / "bad.json", spec)))
     assert "fs.snapshots[0] of train has neither a snapshotid nor a label" in error
+
+
+def test_workflow_submit_takes_snapshots_and_removes_them_when_refused(
+    env: Env, local_env: dict[str, str], tmp_path: Path
+) -> None:
+    cli = Cli(env, extra=dict(local_env))
+    label = "/wf-" + secrets.token_hex(4)
+    fill(cli, tmp_path / "src", label, {"a.txt": b"a"})
+    node = {
+        "nodename": "prep",
+        "funcname": "prep",
+        "conditions": {"executortype": env.executortype},
+        "fs": {"mount": "/cfs", "snapshots": [{"label": label, "dir": "/in"}], "dirs": None},
+    }
+    result = cli("workflow", "submit", "--spec", str(write_json(tmp_path / "wf.json", [node])), "--json")
+    assert result.exit_code == 0, result.stderr
+    graph = json.loads(result.stdout)
+    process = env.client.get_process(graph["processids"][0], env.user_prvkey)
+    assert process.spec.fs is not None and process.spec.fs.snapshots is not None
+    snapshotid = process.spec.fs.snapshots[0].snapshotid
+    assert env.client.get_snapshot_by_id(env.colonyname, snapshotid, env.user_prvkey)["label"] == label
+
+    # A workflow the server refuses (a dependency on a node that does not exist) leaves no snapshot.
+    before = env.client.get_snapshots(env.colonyname, env.user_prvkey) or []
+    node["conditions"] = {"executortype": env.executortype, "dependencies": ["missing"]}
+    refused = cli("workflow", "submit", "--spec", str(write_json(tmp_path / "bad.json", [node])))
+    assert refused.exit_code != 0 and f"Snapshot of {label} created" in refused.stderr  # made, then removed
+    after = env.client.get_snapshots(env.colonyname, env.user_prvkey) or []
+    assert [s["snapshotid"] for s in after] == [s["snapshotid"] for s in before]

@@ -3,12 +3,14 @@ executors offer, and register or remove one."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from ..models import Conditions, FuncSpec, Process, Snapshot
+from ..models import Conditions, FuncSpec, Process, Snapshot, Workflow
 from .common import CliError, Session, command, group, parse_pairs, split_list
 from .output import human_duration
 from .specfiles import load_func_spec
@@ -38,15 +40,8 @@ def submit_and_watch(
     """Submit ``spec``; then optionally follow its logs or wait. A failed or cancelled process is
     an error (non-zero exit). ``fs.snapshots`` entries without a snapshotid (all of them with
     ``fresh_snapshots``) get a new snapshot of their label first."""
-    created = _prepare_snapshots(s, spec, fresh_snapshots)
-    try:
+    with fs_snapshots_for(s, spec, fresh_snapshots):
         process = s.client.submit_func_spec(spec)
-    except Exception:
-        if created:
-            from ..fs.directives import discard_snapshots
-
-            discard_snapshots(s.client, created)
-        raise
     s.out.info(f"Process submitted: {process.processid}")
     if follow:  # with --json the lines go to stderr: stdout is for the process
         process = follow_logs(s, processid=process.processid, to_stderr=s.json, timeout=timeout) or process
@@ -67,11 +62,16 @@ def submit_and_watch(
     return process
 
 
-def _prepare_snapshots(s: Session, spec: FuncSpec, fresh: bool) -> list[Snapshot]:
-    fs = spec.fs
-    if fs is None or not fs.snapshots:
-        return []
-    from ..fs.directives import prepare_fs_snapshots  # ColonyFS is imported only when a spec uses it
+@contextmanager
+def fs_snapshots_for(s: Session, spec: FuncSpec | Workflow, fresh: bool = False) -> Iterator[list[Snapshot]]:
+    """Around a submission: first give each ``fs.snapshots`` entry of ``spec`` (a function spec or
+    a workflow) without a snapshotid (all of them with ``fresh``) a new snapshot of its label, as
+    upstream's ``function submit`` does; if the submission then fails, remove them again."""
+    specs = spec.functionspecs if isinstance(spec, Workflow) else [spec]
+    if not any(one.fs is not None and one.fs.snapshots for one in specs):
+        yield []
+        return
+    from ..fs.directives import discard_snapshots, prepare_fs_snapshots  # imported only when a spec uses them
 
     try:
         created = prepare_fs_snapshots(s.client, spec, colonyname=s.settings.colonyname, fresh=fresh)
@@ -81,7 +81,11 @@ def _prepare_snapshots(s: Session, spec: FuncSpec, fresh: bool) -> list[Snapshot
         s.out.info(f"Snapshot of {snapshot.label} created: {snapshot.snapshotid}")
         if not snapshot.fileids:
             s.out.warn(f"the snapshot of {snapshot.label} holds no files: is the label right?")
-    return created
+    try:
+        yield created
+    except BaseException:
+        discard_snapshots(s.client, created)
+        raise
 
 
 @command(app, "submit", colony=True, json=True)

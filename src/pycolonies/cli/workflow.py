@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from .common import CliError, Session, command, confirm, group
+from .function import fs_snapshots_for
 from .output import PROCESS_STATES, human_time, state_text, time_ns
 from .process import STATE_NUMBERS, State
 from .specfiles import load_workflow
@@ -42,9 +43,11 @@ def submit(
         typer.Option("--timeout", help="With --wait: give up after this many seconds.", show_default=False),
     ] = None,
 ) -> None:
-    """Submit a workflow: a JSON array of function specs, with edges in conditions.dependencies."""
+    """Submit a workflow: a JSON array of function specs, with edges in conditions.dependencies.
+    Each fs.snapshots entry without a snapshotid gets a new snapshot of its label."""
     workflow = load_workflow(spec, s.settings.colonyname, s.out)
-    graph = s.client.submit_workflow(workflow)
+    with fs_snapshots_for(s, workflow):
+        graph = s.client.submit_workflow(workflow)
     s.out.info(f"Workflow submitted: {graph.processgraphid}")
     if wait:
         _finished(s, wait_workflow(s, graph.processgraphid, timeout))
