@@ -13,7 +13,7 @@ import functools
 import inspect
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
@@ -24,7 +24,7 @@ from ..client import Colonies
 from ..client.tls import CA_CERT_ENV, SKIP_VERIFY_ENV, certificate_rejected
 from ..crypto import CryptoError, id_of
 from ..errors import ColoniesError, ServerError, TransportError
-from .output import Output
+from .output import PROCESS_STATES, Output
 
 __all__ = [
     "CONNECTION",
@@ -32,11 +32,16 @@ __all__ = [
     "CliError",
     "Session",
     "Signer",
+    "YesOpt",
     "command",
     "confirm",
     "fail",
     "group",
+    "list_named",
     "parse_pairs",
+    "remove_named",
+    "removeall_command",
+    "show_record",
     "split_list",
 ]
 
@@ -392,6 +397,9 @@ def parse_pairs(values: list[str] | None, sep: str, flag: str) -> dict[str, str]
     return pairs
 
 
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+
 def confirm(question: str, yes: bool) -> None:
     """Ask for ``YES`` (as upstream) unless ``--yes`` was given; anything else aborts."""
     if yes:
@@ -403,3 +411,70 @@ def confirm(question: str, yes: bool) -> None:
         sys.stderr.write("\n")
     if answer != "YES":
         raise CliError("aborted: not confirmed (type YES, or pass --yes)")
+
+
+def removeall_command(app: typer.Typer, what: str, doc: str, remove: Callable[[Colonies], Callable[..., Any]]) -> None:
+    """Register ``removeall`` (help ``doc``) on ``app``: remove all of the colony's ``what``
+    (processes or workflows) or, with one of --waiting, --successful, --failed and --cancelled,
+    only those in that state, once confirmed. ``remove(client)`` takes the colony and ``state``."""
+
+    def removeall(
+        s: Session,
+        waiting: bool = False,
+        successful: bool = False,
+        failed: bool = False,
+        cancelled: bool = False,
+        yes: bool = False,
+    ) -> None:
+        chosen = [n for n, flag in ((0, waiting), (2, successful), (3, failed), (4, cancelled)) if flag]
+        if len(chosen) > 1:
+            raise CliError("choose at most one of --waiting, --successful, --failed and --cancelled")
+        state = chosen[0] if chosen else -1
+        which = f"{PROCESS_STATES[state]} {what}" if chosen else what
+        confirm(f"Remove all {which} of colony {s.colony}?", yes)
+        remove(s.client)(s.colony, state=state)
+        s.out.info(f"Removed all {which} of colony {s.colony}")
+
+    removeall.__doc__ = doc
+    removeall.__annotations__ = {  # the help texts name ``what``, so they are built here, not written
+        "s": Session,
+        **{
+            flag: Annotated[bool, typer.Option(f"--{flag}", help=f"Only {flag} {what}.")]
+            for flag in ("waiting", "successful", "failed", "cancelled")
+        },
+        "yes": YesOpt,
+        "return": None,
+    }
+    command(app, "removeall", signer="colony", colony=True)(removeall)
+
+
+def list_named(
+    s: Session, items: list[Any] | None, what: str, headers: Sequence[str], row: Callable[[Any], Sequence[Any]]
+) -> None:
+    """The colony's ``what`` (plural: "users") sorted by name: as JSON, ``No <what> found`` when
+    there are none, or else a table of ``row(item)``."""
+    items = sorted(items or [], key=lambda item: item.get("name", ""))
+    if s.json:
+        s.out.emit_json(items)
+    elif not items:
+        s.out.info(f"No {what} found")
+    else:
+        s.out.table(headers, [row(item) for item in items])
+
+
+def show_record(s: Session, record: Any, title: str, fields: Sequence[tuple[str, Any]]) -> None:
+    """One record: as JSON, or else ``fields`` as a key-value table titled ``title``."""
+    if s.json:
+        s.out.emit_json(record)
+    else:
+        s.out.kv(fields, title=title)
+
+
+def remove_named(
+    s: Session, what: str, name: str, yes: bool, remove: Callable[[Colonies], Callable[[str, str], Any]]
+) -> None:
+    """Remove the colony's ``what`` (singular: "user") called ``name`` once confirmed;
+    ``remove(client)`` is the SDK call, which takes the colony and the name."""
+    confirm(f"Remove {what} {name} from colony {s.colony}?", yes)
+    remove(s.client)(s.colony, name)
+    s.out.info(f"{what.capitalize()} removed: {name}")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import Session, command, confirm, group
+from .common import Session, YesOpt, command, group, list_named, remove_named, show_record
 
 __all__ = ["app"]
 
@@ -36,53 +36,36 @@ def add(
 @command(app, "ls", colony=True, json=True)
 def ls(s: Session) -> None:
     """List locations: NAME, DESCRIPTION, LONG, LAT."""
-    locations = sorted(s.client.get_locations(s.colony) or [], key=lambda loc: loc.get("name", ""))
-    if s.json:
-        s.out.emit_json(locations)
-    elif not locations:
-        s.out.info("No locations found")
-    else:
-        s.out.table(
-            ["Name", "Description", "Long", "Lat"],
-            [
-                (
-                    loc.get("name", ""),
-                    loc.get("description", ""),
-                    f"{loc.get('long', 0):.4f}",
-                    f"{loc.get('lat', 0):.4f}",
-                )
-                for loc in locations
-            ],
-        )
+    list_named(
+        s,
+        s.client.get_locations(s.colony),
+        "locations",
+        ["Name", "Description", "Long", "Lat"],
+        lambda loc: (
+            loc.get("name", ""),
+            loc.get("description", ""),
+            f"{loc.get('long', 0):.4f}",
+            f"{loc.get('lat', 0):.4f}",
+        ),
+    )
 
 
 @command(app, "get", colony=True, json=True)
 def get(s: Session, name: NameOpt) -> None:
     """Show one location."""
     loc = s.client.get_location(s.colony, name)
-    if s.json:
-        s.out.emit_json(loc)
-    else:
-        s.out.kv(
-            [
-                ("Name", loc.get("name", "")),
-                ("LocationID", loc.get("locationid", "")),
-                ("Colony", loc.get("colonyname", "")),
-                ("Description", loc.get("description", "")),
-                ("Longitude", loc.get("long", 0)),
-                ("Latitude", loc.get("lat", 0)),
-            ],
-            title="Location",
-        )
+    fields = [
+        ("Name", loc.get("name", "")),
+        ("LocationID", loc.get("locationid", "")),
+        ("Colony", loc.get("colonyname", "")),
+        ("Description", loc.get("description", "")),
+        ("Longitude", loc.get("long", 0)),
+        ("Latitude", loc.get("lat", 0)),
+    ]
+    show_record(s, loc, "Location", fields)
 
 
 @command(app, "remove", signer="colony", colony=True)
-def remove(
-    s: Session,
-    name: NameOpt,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-) -> None:
+def remove(s: Session, name: NameOpt, yes: YesOpt = False) -> None:
     """Remove a location."""
-    confirm(f"Remove location {name} from colony {s.colony}?", yes)
-    s.client.remove_location(s.colony, name)
-    s.out.info(f"Location removed: {name}")
+    remove_named(s, "location", name, yes, lambda client: client.remove_location)

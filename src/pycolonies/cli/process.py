@@ -11,9 +11,9 @@ import typer
 
 from ..errors import ServerError
 from ..models import Process
-from .common import CliError, Session, command, confirm, group, split_list
+from .common import CliError, Session, command, group, removeall_command, split_list
 from .output import PROCESS_STATES, clip, human_duration, human_time, state_text, time_ns
-from .waiting import SUCCESSFUL, describe_end, wait_process
+from .waiting import TimeoutOpt, describe_end, report_finished, wait_process
 
 __all__ = ["app", "list_processes", "show_process"]
 
@@ -258,24 +258,12 @@ def remove(s: Session, processid: ProcessIdOpt) -> None:
     s.out.info(f"Process removed: {processid}")
 
 
-@command(app, "removeall", signer="colony", colony=True)
-def removeall(
-    s: Session,
-    waiting: Annotated[bool, typer.Option("--waiting", help="Only waiting processes.")] = False,
-    successful: Annotated[bool, typer.Option("--successful", help="Only successful processes.")] = False,
-    failed: Annotated[bool, typer.Option("--failed", help="Only failed processes.")] = False,
-    cancelled: Annotated[bool, typer.Option("--cancelled", help="Only cancelled processes.")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-) -> None:
-    """Remove all of the colony's processes outside workflows (or only those in one state)."""
-    chosen = [n for n, flag in ((0, waiting), (2, successful), (3, failed), (4, cancelled)) if flag]
-    if len(chosen) > 1:
-        raise CliError("choose at most one of --waiting, --successful, --failed and --cancelled")
-    state = chosen[0] if chosen else -1
-    what = f"{PROCESS_STATES[state]} processes" if chosen else "processes"
-    confirm(f"Remove all {what} of colony {s.colony}?", yes)
-    s.client.remove_all_processes(s.colony, state=state)
-    s.out.info(f"Removed all {what} of colony {s.colony}")
+removeall_command(
+    app,
+    "processes",
+    "Remove all of the colony's processes outside workflows (or only those in one state).",
+    lambda client: client.remove_all_processes,
+)
 
 
 @command(app, "cancel")
@@ -289,21 +277,13 @@ def cancel(s: Session, processid: ProcessIdOpt) -> None:
 def wait(
     s: Session,
     processid: ProcessIdOpt,
-    timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Give up after this many seconds.", show_default=False)
-    ] = None,
+    timeout: TimeoutOpt = None,
     out: Annotated[bool, typer.Option("--out", help="Print the output values when done.")] = False,
 ) -> None:
     """Wait until a process has finished; exits non-zero if it failed or was cancelled."""
     process = wait_process(s, processid, timeout)
-    if process.state != SUCCESSFUL:
-        raise CliError(describe_end(process))
-    if s.json:
-        s.out.emit_json(process)
-    elif out:
-        s.out.line(" ".join(str(v) for v in process.output or []))
-    else:
-        s.out.info(f"Process finished successfully: {processid}")
+    values = " ".join(str(v) for v in process.output or []) if out else None
+    report_finished(s, "Process", processid, process, describe_end(process), values)
 
 
 @command(app, "pause", signer="colony", colony=True)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .common import Session, command, confirm, group
+from .common import Session, YesOpt, command, group, list_named, remove_named, show_record
 
 __all__ = ["app"]
 
@@ -33,43 +33,30 @@ def add(
 @command(app, "ls", colony=True, json=True)
 def ls(s: Session) -> None:
     """List the colony's users: USERNAME, EMAIL, PHONE."""
-    users = sorted(s.client.get_users(s.colony) or [], key=lambda u: u.get("name", ""))
-    if s.json:
-        s.out.emit_json(users)
-    elif not users:
-        s.out.info("No users found")
-    else:
-        s.out.table(
-            ["Username", "Email", "Phone"], [(u.get("name", ""), u.get("email", ""), u.get("phone", "")) for u in users]
-        )
+    list_named(
+        s,
+        s.client.get_users(s.colony),
+        "users",
+        ["Username", "Email", "Phone"],
+        lambda u: (u.get("name", ""), u.get("email", ""), u.get("phone", "")),
+    )
 
 
 @command(app, "get", colony=True, json=True)
 def get(s: Session, name: NameOpt) -> None:
     """Show one user."""
     u = s.client.get_user(s.colony, name)
-    if s.json:
-        s.out.emit_json(u)
-    else:
-        s.out.kv(
-            [
-                ("Username", u.get("name", "")),
-                ("UserId", u.get("userid", "")),
-                ("Colony", u.get("colonyname", "")),
-                ("Email", u.get("email", "")),
-                ("Phone", u.get("phone", "")),
-            ],
-            title="User",
-        )
+    fields = [
+        ("Username", u.get("name", "")),
+        ("UserId", u.get("userid", "")),
+        ("Colony", u.get("colonyname", "")),
+        ("Email", u.get("email", "")),
+        ("Phone", u.get("phone", "")),
+    ]
+    show_record(s, u, "User", fields)
 
 
 @command(app, "remove", signer="colony", colony=True)
-def remove(
-    s: Session,
-    name: NameOpt,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-) -> None:
+def remove(s: Session, name: NameOpt, yes: YesOpt = False) -> None:
     """Remove a user from the colony."""
-    confirm(f"Remove user {name} from colony {s.colony}?", yes)
-    s.client.remove_user(s.colony, name)
-    s.out.info(f"User removed: {name}")
+    remove_named(s, "user", name, yes, lambda client: client.remove_user)

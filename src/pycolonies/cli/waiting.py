@@ -8,18 +8,35 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 from ..models import Process
 from .common import CliError, Session
 from .output import PROCESS_STATES
 
-__all__ = ["FINISHED", "describe_end", "follow_logs", "print_log", "print_logs_once", "wait_process", "wait_workflow"]
+__all__ = [
+    "FINISHED",
+    "TimeoutOpt",
+    "describe_end",
+    "follow_logs",
+    "print_log",
+    "print_logs_once",
+    "report_finished",
+    "wait_process",
+    "wait_workflow",
+]
 
 SUCCESSFUL, FAILED, CANCELLED = 2, 3, 4
 FINISHED = (SUCCESSFUL, FAILED, CANCELLED)
 MAX_LOG_BATCH = 500
 """Most log lines the server returns per request."""
+
+TimeoutOpt = Annotated[
+    float | None, typer.Option("--timeout", help="Give up after this many seconds.", show_default=False)
+]
+"""The ``--timeout`` of the ``wait`` commands."""
 
 
 def _delays() -> Any:
@@ -58,6 +75,20 @@ def wait_workflow(s: Session, workflowid: str, timeout: float | None = None) -> 
                 return graph
             _check_deadline(deadline, f"workflow {workflowid}", timeout)
             time.sleep(next(delays))
+
+
+def report_finished(s: Session, what: str, ident: str, result: Any, failure: str, text: str | None = None) -> None:
+    """After waiting for a process or workflow (``what``, capitalised): CliError(``failure``) unless
+    ``result`` is successful; else ``result`` in --json, ``text`` when given, or else
+    ``<what> finished successfully: <ident>``."""
+    if result.state != SUCCESSFUL:
+        raise CliError(failure)
+    if s.json:
+        s.out.emit_json(result)
+    elif text is not None:
+        s.out.line(text)
+    else:
+        s.out.info(f"{what} finished successfully: {ident}")
 
 
 def print_log(s: Session, log: dict[str, Any], to_stderr: bool = False) -> None:

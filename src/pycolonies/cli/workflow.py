@@ -8,12 +8,12 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import CliError, Session, command, confirm, group
+from .common import Session, command, group, removeall_command
 from .function import fs_snapshots_for
 from .output import PROCESS_STATES, human_time, state_text, time_ns
 from .process import STATE_NUMBERS, State
 from .specfiles import load_workflow
-from .waiting import SUCCESSFUL, wait_workflow
+from .waiting import TimeoutOpt, report_finished, wait_workflow
 
 __all__ = ["app"]
 
@@ -25,12 +25,8 @@ MAX_COUNT = 100
 
 
 def _finished(s: Session, graph: Any) -> None:
-    if graph.state != SUCCESSFUL:
-        raise CliError(f"workflow {graph.processgraphid} {PROCESS_STATES.get(graph.state, graph.state)}")
-    if s.json:
-        s.out.emit_json(graph)
-    else:
-        s.out.info(f"Workflow finished successfully: {graph.processgraphid}")
+    failure = f"workflow {graph.processgraphid} {PROCESS_STATES.get(graph.state, graph.state)}"
+    report_finished(s, "Workflow", graph.processgraphid, graph, failure)
 
 
 @command(app, "submit", colony=True, json=True)
@@ -141,23 +137,12 @@ def remove(s: Session, workflowid: WorkflowIdOpt) -> None:
     s.out.info(f"Workflow removed: {workflowid}")
 
 
-@command(app, "removeall", signer="colony", colony=True)
-def removeall(
-    s: Session,
-    waiting: Annotated[bool, typer.Option("--waiting", help="Only waiting workflows.")] = False,
-    successful: Annotated[bool, typer.Option("--successful", help="Only successful workflows.")] = False,
-    failed: Annotated[bool, typer.Option("--failed", help="Only failed workflows.")] = False,
-    cancelled: Annotated[bool, typer.Option("--cancelled", help="Only cancelled workflows.")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-) -> None:
-    """Remove all of the colony's workflows (or only those in one state)."""
-    chosen = [n for n, flag in ((0, waiting), (2, successful), (3, failed), (4, cancelled)) if flag]
-    if len(chosen) > 1:
-        raise CliError("choose at most one of --waiting, --successful, --failed and --cancelled")
-    what = f"{PROCESS_STATES[chosen[0]]} workflows" if chosen else "workflows"
-    confirm(f"Remove all {what} of colony {s.colony}?", yes)
-    s.client.remove_all_processgraphs(s.colony, state=chosen[0] if chosen else -1)
-    s.out.info(f"Removed all {what} of colony {s.colony}")
+removeall_command(
+    app,
+    "workflows",
+    "Remove all of the colony's workflows (or only those in one state).",
+    lambda client: client.remove_all_processgraphs,
+)
 
 
 @command(app, "cancel")
@@ -171,9 +156,7 @@ def cancel(s: Session, workflowid: WorkflowIdOpt) -> None:
 def wait(
     s: Session,
     workflowid: WorkflowIdOpt,
-    timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Give up after this many seconds.", show_default=False)
-    ] = None,
+    timeout: TimeoutOpt = None,
 ) -> None:
     """Wait until a workflow has finished; exits non-zero if it failed or was cancelled."""
     _finished(s, wait_workflow(s, workflowid, timeout))

@@ -22,6 +22,7 @@ from ..models import WorkflowSpec
 from ..rpc import RPCError
 from ..wire import WireError, decode
 from . import cronexpr
+from .auth import require_member
 from .context import ServerContext
 from .encode import normalize_spec
 from .resources import ResourceError
@@ -29,8 +30,10 @@ from .store.records import FAILED, SUCCESS, GraphRecord
 from .workflows import submit_workflow, validate_specs
 
 __all__ = [
+    "admit_trigger",
     "check_crons",
     "check_generators",
+    "found_for_member",
     "next_run",
     "parse_workflowspec",
     "resolve_initiator",
@@ -85,6 +88,37 @@ def validate_workflowspec(spec: dict[str, Any]) -> None:
             normalize_spec(fs)
         except ResourceError as exc:
             raise RPCError(400, str(exc)) from None
+
+
+# -- the handlers' checks ---------------------------------------------------------------------
+
+
+async def admit_trigger(ctx: ServerContext, rid: str, trigger: Any, kind: str) -> tuple[dict[str, Any], str]:
+    """Check a cron or generator (``kind``) that ``rid`` asks to add: it is given, ``rid`` is a
+    member of its colony, its workflow spec parses and is valid, and when that spec names another
+    colony (where the processes land) ``rid`` is a member of that one too. Returns the trigger and
+    the workflow's colony; RPCError otherwise."""
+    if trigger is None:
+        raise RPCError(400, f"Failed to add {kind}, msg.{kind.capitalize()} is nil")
+    colonyname = trigger["colonyname"]
+    await require_member(ctx, rid, colonyname)
+    spec = parse_workflowspec(trigger["workflowspec"])
+    validate_workflowspec(spec)
+    workflow_colony = spec["colonyname"] or colonyname
+    if workflow_colony != colonyname:
+        await require_member(ctx, rid, workflow_colony)
+    return trigger, workflow_colony
+
+
+async def found_for_member(
+    ctx: ServerContext, rid: str, trigger: dict[str, Any] | None, error: str, status: int = 500
+) -> dict[str, Any]:
+    """A cron or generator the store looked up, once ``rid`` is shown to be a member of its
+    colony; RPCError(status, error) when it was not found."""
+    if trigger is None:
+        raise RPCError(status, error)
+    await require_member(ctx, rid, trigger["colonyname"])
+    return trigger
 
 
 async def resolve_initiator(ctx: ServerContext, initiatorid: str, colonyname: str) -> str | None:

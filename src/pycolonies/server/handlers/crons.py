@@ -10,7 +10,7 @@ from ...timefmt import format_ns, parse_ns
 from .. import cronexpr
 from ..auth import require_member
 from ..context import new_id
-from ..triggers import parse_workflowspec, resolve_initiator, run_cron_now, validate_workflowspec
+from ..triggers import admit_trigger, found_for_member, resolve_initiator, run_cron_now
 from . import Call, handler
 
 __all__ = ["cron_wire"]
@@ -49,18 +49,16 @@ def _time_in(value: Any, verb: str, field: str) -> int:
         raise RPCError(400, f"Failed to {verb}, invalid JSON: {field} {value!r} is not an RFC 3339 time") from None
 
 
+async def _found(call: Call, msg: CronIdMsg | RemoveCronMsg, error: str, status: int = 500) -> dict[str, Any]:
+    """The cron ``msg`` names, once the signer is shown to be a member of its colony."""
+    return await found_for_member(call.ctx, call.rid, await call.ctx.store.get_cron(msg["cronid"]), error, status)
+
+
 @handler("addcronmsg", AddCronMsg, "add cron")
 async def add_cron(call: Call, msg: AddCronMsg) -> Any:
-    ctx, cron = call.ctx, msg["cron"]
-    if cron is None:
-        raise RPCError(400, "Failed to add cron, msg.Cron is nil")
+    ctx = call.ctx
+    cron, workflow_colony = await admit_trigger(ctx, call.rid, msg["cron"], "cron")
     colonyname = cron["colonyname"]
-    await require_member(ctx, call.rid, colonyname)
-    spec = parse_workflowspec(cron["workflowspec"])
-    validate_workflowspec(spec)
-    workflow_colony = spec["colonyname"] or colonyname
-    if workflow_colony != colonyname:  # the processes land there: the signer must be a member too
-        await require_member(ctx, call.rid, workflow_colony)
     interval = cron["interval"]
     if interval == 0:
         raise RPCError(400, "Cron interval must be -1 (disabled) or larger than 0")
@@ -96,10 +94,7 @@ async def add_cron(call: Call, msg: AddCronMsg) -> Any:
 
 @handler("getcronmsg", CronIdMsg, "get cron")
 async def get_cron(call: Call, msg: CronIdMsg) -> Any:
-    cron = await call.ctx.store.get_cron(msg["cronid"])
-    if cron is None:
-        raise RPCError(500, "Failed to get cron, cron is nil")
-    await require_member(call.ctx, call.rid, cron["colonyname"])
+    cron = await _found(call, msg, "Failed to get cron, cron is nil")
     return cron_wire(cron, call.ctx.config.cron_checker_period_ms)
 
 
@@ -113,19 +108,13 @@ async def get_crons(call: Call, msg: GetCronsMsg) -> Any:
 
 @handler("runcronmsg", CronIdMsg, "run cron")
 async def run_cron(call: Call, msg: CronIdMsg) -> Any:
-    cron = await call.ctx.store.get_cron(msg["cronid"])
-    if cron is None:
-        raise RPCError(400, "cron not found")
-    await require_member(call.ctx, call.rid, cron["colonyname"])  # before the run, unlike upstream
+    cron = await _found(call, msg, "cron not found", 400)  # the member check before the run, unlike upstream
     await run_cron_now(call.ctx, cron)
     return cron_wire(cron)  # as loaded before the run, as upstream replies
 
 
 @handler("removecronmsg", RemoveCronMsg, "remove cron")
 async def remove_cron(call: Call, msg: RemoveCronMsg) -> Any:
-    cron = await call.ctx.store.get_cron(msg["cronid"])
-    if cron is None:
-        raise RPCError(500, "Failed to remove cron, cron is nil")
-    await require_member(call.ctx, call.rid, cron["colonyname"])
+    cron = await _found(call, msg, "Failed to remove cron, cron is nil")
     await call.ctx.store.remove_cron(cron["cronid"])
     return {}

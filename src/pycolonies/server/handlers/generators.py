@@ -17,7 +17,7 @@ from ...rpc import RPCError
 from ...timefmt import format_ns
 from ..auth import require_member
 from ..context import new_id
-from ..triggers import parse_workflowspec, resolve_initiator, validate_workflowspec
+from ..triggers import admit_trigger, found_for_member, resolve_initiator
 from . import Call, handler
 
 __all__ = ["generator_wire"]
@@ -40,18 +40,16 @@ def generator_wire(g: dict[str, Any], queuesize: int = 0, checkerperiod: int = 0
     }
 
 
+async def _found(call: Call, msg: GeneratorIdMsg | PackGeneratorMsg | RemoveGeneratorMsg, error: str) -> dict[str, Any]:
+    """The generator ``msg`` names, once the signer is shown to be a member of its colony."""
+    return await found_for_member(call.ctx, call.rid, await call.ctx.store.get_generator(msg["generatorid"]), error)
+
+
 @handler("addgeneratormsg", AddGeneratorMsg, "add generator")
 async def add_generator(call: Call, msg: AddGeneratorMsg) -> Any:
-    ctx, generator = call.ctx, msg["generator"]
-    if generator is None:
-        raise RPCError(400, "Failed to add generator, msg.Generator is nil")
+    ctx = call.ctx
+    generator, _ = await admit_trigger(ctx, call.rid, msg["generator"], "generator")
     colonyname = generator["colonyname"]
-    await require_member(ctx, call.rid, colonyname)
-    spec = parse_workflowspec(generator["workflowspec"])
-    validate_workflowspec(spec)
-    workflow_colony = spec["colonyname"] or colonyname
-    if workflow_colony != colonyname:  # the processes land there: the signer must be a member too
-        await require_member(ctx, call.rid, workflow_colony)
     if generator["trigger"] < 1:
         raise RPCError(400, f"Generator trigger must be larger than 0, got {generator['trigger']}")
     initiatorname = await resolve_initiator(ctx, call.rid, colonyname)
@@ -77,20 +75,19 @@ async def add_generator(call: Call, msg: AddGeneratorMsg) -> Any:
 @handler("getgeneratormsg", GeneratorIdMsg, "get generator")
 async def get_generator(call: Call, msg: GeneratorIdMsg) -> Any:
     ctx = call.ctx
-    generator = await ctx.store.get_generator(msg["generatorid"])
-    if generator is None:
-        raise RPCError(500, "Failed to get generator, generator is nil")
-    await require_member(ctx, call.rid, generator["colonyname"])
+    generator = await _found(call, msg, "Failed to get generator, generator is nil")
     queuesize = await ctx.store.count_generator_args(generator["generatorid"])
     return generator_wire(generator, queuesize, ctx.config.generator_checker_period_ms)
 
 
 @handler("resolvegeneratormsg", ResolveGeneratorMsg, "resolve generator")
 async def resolve_generator(call: Call, msg: ResolveGeneratorMsg) -> Any:
-    generator = await call.ctx.store.get_generator_by_name(msg["colonyname"], msg["generatorname"])
-    if generator is None:
-        raise RPCError(500, "Failed to resolve generator, generator is nil")
-    await require_member(call.ctx, call.rid, generator["colonyname"])
+    generator = await found_for_member(
+        call.ctx,
+        call.rid,
+        await call.ctx.store.get_generator_by_name(msg["colonyname"], msg["generatorname"]),
+        "Failed to resolve generator, generator is nil",
+    )
     return generator_wire(generator)
 
 
@@ -106,10 +103,7 @@ async def get_generators(call: Call, msg: GetGeneratorsMsg) -> Any:
 @handler("packgeneratormsg", PackGeneratorMsg, "inc generator", mismatch_verb="increment generator")
 async def pack_generator(call: Call, msg: PackGeneratorMsg) -> Any:
     ctx = call.ctx
-    generator = await ctx.store.get_generator(msg["generatorid"])
-    if generator is None:
-        raise RPCError(500, "Failed to increment generator, generator is nil")
-    await require_member(ctx, call.rid, generator["colonyname"])
+    generator = await _found(call, msg, "Failed to increment generator, generator is nil")
     arg = {
         "argid": new_id(),
         "generatorid": generator["generatorid"],
@@ -122,9 +116,6 @@ async def pack_generator(call: Call, msg: PackGeneratorMsg) -> Any:
 
 @handler("removegeneratormsg", RemoveGeneratorMsg, "remove generator")
 async def remove_generator(call: Call, msg: RemoveGeneratorMsg) -> Any:
-    generator = await call.ctx.store.get_generator(msg["generatorid"])
-    if generator is None:
-        raise RPCError(500, "Failed to remove generator, generator is nil")
-    await require_member(call.ctx, call.rid, generator["colonyname"])
+    generator = await _found(call, msg, "Failed to remove generator, generator is nil")
     await call.ctx.store.remove_generator(generator["generatorid"])
     return {}
