@@ -11,15 +11,28 @@ import orjson
 from .records import GraphRecord, ProcessRecord
 
 __all__ = [
+    "CRON_COLUMNS",
+    "GENERATOR_COLUMNS",
     "GRAPH_COLUMNS",
     "attribute_from_row",
+    "cron_from_row",
     "dumps",
     "executor_from_row",
+    "executor_values",
+    "generator_from_row",
     "graph_from_row",
     "process_from_row",
     "process_values",
 ]
 
+CRON_COLUMNS = (
+    "cronid, colonyname, name, initiatorid, initiatorname, cronexpression, intervalsecs, random, "
+    "nextrun, lastrun, workflowspec, prevprocessgraphid, waitforprevprocessgraph"
+)
+GENERATOR_COLUMNS = (
+    "generatorid, colonyname, name, initiatorid, initiatorname, workflowspec, triggersize, timeoutsecs, "
+    "firstpack, lastrun"
+)
 GRAPH_COLUMNS = (
     "processgraphid, colonyname, initiatorid, initiatorname, rootprocessids, processids, state, "
     "submissiontime, starttime, endtime, nprocesses, nsuccessful"
@@ -124,6 +137,61 @@ def executor_from_row(row: Sequence[Any]) -> dict[str, Any]:
         "allocations": orjson.loads(row[10]),
         "blueprintid": row[11],
         "blueprintgen": row[12],
+    }
+
+
+def executor_values(e: dict[str, Any], flag: Callable[[bool], Any] = int) -> tuple[Any, ...]:
+    """The values of an executor in the column order of ``executor_from_row`` (``flag`` maps the
+    boolean column: int for SQLite, bool for PostgreSQL)."""
+    return (
+        e["executorid"],
+        e["colonyname"],
+        e["executorname"],
+        e["executortype"],
+        e["state"],
+        flag(e["requirefuncreg"]),
+        e["commissiontime"],
+        e["lastheardfromtime"],
+        e["locationname"],
+        dumps(e["capabilities"]),
+        dumps(e["allocations"]),
+        e["blueprintid"],
+        e["blueprintgen"],
+    )
+
+
+def cron_from_row(row: Sequence[Any]) -> dict[str, Any]:
+    """A cron from the columns of CRON_COLUMNS."""
+    return {
+        "cronid": row[0],
+        "colonyname": row[1],
+        "name": row[2],
+        "initiatorid": row[3],
+        "initiatorname": row[4],
+        "cronexpression": row[5],
+        "interval": row[6],
+        "random": bool(row[7]),
+        "nextrun": row[8],
+        "lastrun": row[9],
+        "workflowspec": row[10],
+        "prevprocessgraphid": row[11],
+        "waitforprevprocessgraph": bool(row[12]),
+    }
+
+
+def generator_from_row(row: Sequence[Any]) -> dict[str, Any]:
+    """A generator from the columns of GENERATOR_COLUMNS."""
+    return {
+        "generatorid": row[0],
+        "colonyname": row[1],
+        "name": row[2],
+        "initiatorid": row[3],
+        "initiatorname": row[4],
+        "workflowspec": row[5],
+        "trigger": row[6],
+        "timeout": row[7],
+        "firstpack": row[8],
+        "lastrun": row[9],
     }
 
 

@@ -25,7 +25,7 @@ import orjson
 
 from ..base import Store
 from ..records import RUNNING, WAITING, Claim, GraphRecord, ProcessRecord
-from ..rows import GRAPH_COLUMNS, graph_from_row, process_values
+from ..rows import GRAPH_COLUMNS, executor_values, graph_from_row, process_values
 from ..rows import attribute_from_row as _attribute_from_row
 from ..rows import dumps as _dumps
 from ..rows import executor_from_row as _executor_from_row
@@ -60,7 +60,6 @@ _PROCESS_INSERT = (
     f"INSERT INTO processes ({_PROCESS_COLUMNS}) VALUES "
     f"({', '.join(f'${i + 1}' for i in range(len(_PROCESS_COLUMNS.split(','))))})"
 )
-_GRAPH_COLUMNS = GRAPH_COLUMNS
 _EXECUTOR_COLUMNS = (
     "executorid, colonyname, executorname, executortype, state, requirefuncreg, commissiontime, "
     "lastheardfromtime, locationname, capabilities, allocations, blueprintid, blueprintgen"
@@ -286,21 +285,7 @@ class PostgresStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, R
 
     @_changes(EXECUTORS + FUNCTIONS)
     async def add_executor(self, e: dict[str, Any], *, replace: bool) -> bool:
-        values = (
-            e["executorid"],
-            e["colonyname"],
-            e["executorname"],
-            e["executortype"],
-            e["state"],
-            bool(e["requirefuncreg"]),
-            e["commissiontime"],
-            e["lastheardfromtime"],
-            e["locationname"],
-            _dumps(e["capabilities"]),
-            _dumps(e["allocations"]),
-            e["blueprintid"],
-            e["blueprintgen"],
-        )
+        values = executor_values(e, bool)
         async with self._tx() as conn:
             existing = await conn.fetchval(
                 "SELECT executorid FROM executors WHERE colonyname = $1 AND executorname = $2 FOR UPDATE",
@@ -825,7 +810,7 @@ class PostgresStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, R
     async def add_graph(self, graph: GraphRecord, processes: Sequence[ProcessRecord]) -> None:
         async with self._tx() as conn:
             await conn.execute(
-                f"INSERT INTO process_graphs ({_GRAPH_COLUMNS}) VALUES "
+                f"INSERT INTO process_graphs ({GRAPH_COLUMNS}) VALUES "
                 "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 graph.processgraphid,
                 graph.colonyname,
@@ -844,13 +829,13 @@ class PostgresStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, R
 
     async def get_graph(self, processgraphid: str) -> GraphRecord | None:
         row = await self.pool.fetchrow(
-            f"SELECT {_GRAPH_COLUMNS} FROM process_graphs WHERE processgraphid = $1", processgraphid
+            f"SELECT {GRAPH_COLUMNS} FROM process_graphs WHERE processgraphid = $1", processgraphid
         )
         return graph_from_row(row) if row else None
 
     async def list_graphs(self, colonyname: str, state: int, count: int) -> list[GraphRecord]:
         rows = await self.pool.fetch(
-            f"SELECT {_GRAPH_COLUMNS} FROM process_graphs WHERE colonyname = $1 AND state = $2 "
+            f"SELECT {GRAPH_COLUMNS} FROM process_graphs WHERE colonyname = $1 AND state = $2 "
             "ORDER BY submissiontime DESC LIMIT $3",
             colonyname,
             state,

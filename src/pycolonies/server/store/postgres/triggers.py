@@ -12,53 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
-__all__ = ["TriggerTables"]
+from ..rows import CRON_COLUMNS, GENERATOR_COLUMNS, cron_from_row, generator_from_row
 
-_CRON_COLUMNS = (
-    "cronid, colonyname, name, initiatorid, initiatorname, cronexpression, intervalsecs, random, "
-    "nextrun, lastrun, workflowspec, prevprocessgraphid, waitforprevprocessgraph"
-)
-_GENERATOR_COLUMNS = (
-    "generatorid, colonyname, name, initiatorid, initiatorname, workflowspec, triggersize, timeoutsecs, "
-    "firstpack, lastrun"
-)
+__all__ = ["TriggerTables"]
 
 
 def _count(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
-
-
-def _cron(row: Sequence[Any]) -> dict[str, Any]:
-    return {
-        "cronid": row[0],
-        "colonyname": row[1],
-        "name": row[2],
-        "initiatorid": row[3],
-        "initiatorname": row[4],
-        "cronexpression": row[5],
-        "interval": row[6],
-        "random": row[7],
-        "nextrun": row[8],
-        "lastrun": row[9],
-        "workflowspec": row[10],
-        "prevprocessgraphid": row[11],
-        "waitforprevprocessgraph": row[12],
-    }
-
-
-def _generator(row: Sequence[Any]) -> dict[str, Any]:
-    return {
-        "generatorid": row[0],
-        "colonyname": row[1],
-        "name": row[2],
-        "initiatorid": row[3],
-        "initiatorname": row[4],
-        "workflowspec": row[5],
-        "trigger": row[6],
-        "timeout": row[7],
-        "firstpack": row[8],
-        "lastrun": row[9],
-    }
 
 
 class TriggerTables:
@@ -75,7 +35,7 @@ class TriggerTables:
 
     async def add_cron(self, cron: dict[str, Any]) -> bool:
         status = await self.pool.execute(
-            f"INSERT INTO crons ({_CRON_COLUMNS}) VALUES "
+            f"INSERT INTO crons ({CRON_COLUMNS}) VALUES "
             f"({', '.join(f'${i + 1}' for i in range(13))}) ON CONFLICT DO NOTHING",
             cron["cronid"],
             cron["colonyname"],
@@ -94,22 +54,22 @@ class TriggerTables:
         return _count(status) == 1
 
     async def get_cron(self, cronid: str) -> dict[str, Any] | None:
-        row = await self.pool.fetchrow(f"SELECT {_CRON_COLUMNS} FROM crons WHERE cronid = $1", cronid)
-        return _cron(row) if row else None
+        row = await self.pool.fetchrow(f"SELECT {CRON_COLUMNS} FROM crons WHERE cronid = $1", cronid)
+        return cron_from_row(row) if row else None
 
     async def list_crons(self, colonyname: str, count: int) -> list[dict[str, Any]]:
         rows = await self.pool.fetch(
-            f"SELECT {_CRON_COLUMNS} FROM crons WHERE colonyname = $1 ORDER BY seq LIMIT $2",
+            f"SELECT {CRON_COLUMNS} FROM crons WHERE colonyname = $1 ORDER BY seq LIMIT $2",
             colonyname,
             max(count, 0),
         )
-        return [_cron(r) for r in rows]
+        return [cron_from_row(r) for r in rows]
 
     async def crons_to_check(self, now: int) -> list[dict[str, Any]]:
         rows = await self.pool.fetch(
-            f"SELECT {_CRON_COLUMNS} FROM crons WHERE nextrun = 0 OR nextrun < $1 ORDER BY nextrun", now
+            f"SELECT {CRON_COLUMNS} FROM crons WHERE nextrun = 0 OR nextrun < $1 ORDER BY nextrun", now
         )
-        return [_cron(r) for r in rows]
+        return [cron_from_row(r) for r in rows]
 
     async def remove_cron(self, cronid: str) -> bool:
         return _count(await self.pool.execute("DELETE FROM crons WHERE cronid = $1", cronid)) == 1
@@ -142,7 +102,7 @@ class TriggerTables:
 
     async def add_generator(self, generator: dict[str, Any]) -> bool:
         status = await self.pool.execute(
-            f"INSERT INTO generators ({_GENERATOR_COLUMNS}) VALUES "
+            f"INSERT INTO generators ({GENERATOR_COLUMNS}) VALUES "
             f"({', '.join(f'${i + 1}' for i in range(10))}) ON CONFLICT DO NOTHING",
             generator["generatorid"],
             generator["colonyname"],
@@ -159,23 +119,23 @@ class TriggerTables:
 
     async def get_generator(self, generatorid: str) -> dict[str, Any] | None:
         row = await self.pool.fetchrow(
-            f"SELECT {_GENERATOR_COLUMNS} FROM generators WHERE generatorid = $1", generatorid
+            f"SELECT {GENERATOR_COLUMNS} FROM generators WHERE generatorid = $1", generatorid
         )
-        return _generator(row) if row else None
+        return generator_from_row(row) if row else None
 
     async def get_generator_by_name(self, colonyname: str, name: str) -> dict[str, Any] | None:
         row = await self.pool.fetchrow(
-            f"SELECT {_GENERATOR_COLUMNS} FROM generators WHERE colonyname = $1 AND name = $2", colonyname, name
+            f"SELECT {GENERATOR_COLUMNS} FROM generators WHERE colonyname = $1 AND name = $2", colonyname, name
         )
-        return _generator(row) if row else None
+        return generator_from_row(row) if row else None
 
     async def list_generators(self, colonyname: str, count: int) -> list[dict[str, Any]]:
         rows = await self.pool.fetch(
-            f"SELECT {_GENERATOR_COLUMNS} FROM generators WHERE colonyname = $1 ORDER BY seq LIMIT $2",
+            f"SELECT {GENERATOR_COLUMNS} FROM generators WHERE colonyname = $1 ORDER BY seq LIMIT $2",
             colonyname,
             max(count, 0),
         )
-        return [_generator(r) for r in rows]
+        return [generator_from_row(r) for r in rows]
 
     async def remove_generator(self, generatorid: str) -> bool:
         async with self._tx() as conn:
@@ -202,12 +162,12 @@ class TriggerTables:
         return int(await self.pool.fetchval("SELECT COUNT(*) FROM generator_args WHERE generatorid = $1", generatorid))
 
     async def pending_generators(self) -> list[tuple[dict[str, Any], int]]:
-        columns = ", ".join(f"g.{c.strip()}" for c in _GENERATOR_COLUMNS.split(","))
+        columns = ", ".join(f"g.{c.strip()}" for c in GENERATOR_COLUMNS.split(","))
         rows = await self.pool.fetch(
             f"SELECT {columns}, a.n FROM generators g JOIN (SELECT generatorid, COUNT(*) AS n FROM generator_args "
             "GROUP BY generatorid) a ON a.generatorid = g.generatorid ORDER BY g.seq"
         )
-        return [(_generator(r), r[10]) for r in rows]
+        return [(generator_from_row(r), r[10]) for r in rows]
 
     async def take_generator_args(
         self, generatorid: str, count: int, *, exact: bool, lastrun: int, now: int

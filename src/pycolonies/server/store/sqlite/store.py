@@ -23,7 +23,7 @@ import orjson
 
 from ..base import Store
 from ..records import RUNNING, WAITING, Claim, GraphRecord, ProcessRecord
-from ..rows import GRAPH_COLUMNS, graph_from_row, process_values
+from ..rows import GRAPH_COLUMNS, executor_values, graph_from_row, process_values
 from ..rows import attribute_from_row as _attribute_from_row
 from ..rows import dumps as _dumps
 from ..rows import executor_from_row as _executor_from_row
@@ -46,7 +46,6 @@ _PROCESS_COLUMNS = (
     "output, errors, nattributes, pendingparents"
 )
 _PROCESS_PLACEHOLDERS = ", ".join("?" * len(_PROCESS_COLUMNS.split(",")))
-_GRAPH_COLUMNS = GRAPH_COLUMNS
 _CLAIMED_COLUMNS = ", ".join(f"processes.{c.strip()}" for c in _PROCESS_COLUMNS.split(","))
 _EXECUTOR_COLUMNS = (
     "executorid, colonyname, executorname, executortype, state, requirefuncreg, commissiontime, "
@@ -243,21 +242,7 @@ class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, Ret
 
     async def add_executor(self, e: dict[str, Any], *, replace: bool) -> bool:
         self._forget(executors=True, functions=True)
-        values = (
-            e["executorid"],
-            e["colonyname"],
-            e["executorname"],
-            e["executortype"],
-            e["state"],
-            int(e["requirefuncreg"]),
-            e["commissiontime"],
-            e["lastheardfromtime"],
-            e["locationname"],
-            _dumps(e["capabilities"]),
-            _dumps(e["allocations"]),
-            e["blueprintid"],
-            e["blueprintgen"],
-        )
+        values = executor_values(e)
         with self._tx() as db:
             exists = db.execute(
                 "SELECT executorid FROM executors WHERE colonyname = ? AND executorname = ?",
@@ -774,7 +759,7 @@ class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, Ret
         insert = f"INSERT INTO processes ({_PROCESS_COLUMNS}) VALUES ({_PROCESS_PLACEHOLDERS})"
         with self._tx() as db:
             db.execute(
-                f"INSERT INTO process_graphs ({_GRAPH_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+                f"INSERT INTO process_graphs ({GRAPH_COLUMNS}) VALUES ({', '.join('?' * 12)})",
                 (
                     graph.processgraphid,
                     graph.colonyname,
@@ -798,13 +783,13 @@ class SQLiteStore(TriggerTables, ChannelTables, BlueprintTables, FileTables, Ret
 
     async def get_graph(self, processgraphid: str) -> GraphRecord | None:
         row = self._db.execute(
-            f"SELECT {_GRAPH_COLUMNS} FROM process_graphs WHERE processgraphid = ?", (processgraphid,)
+            f"SELECT {GRAPH_COLUMNS} FROM process_graphs WHERE processgraphid = ?", (processgraphid,)
         ).fetchone()
         return graph_from_row(row) if row else None
 
     async def list_graphs(self, colonyname: str, state: int, count: int) -> list[GraphRecord]:
         rows = self._db.execute(
-            f"SELECT {_GRAPH_COLUMNS} FROM process_graphs WHERE colonyname = ? AND state = ? "
+            f"SELECT {GRAPH_COLUMNS} FROM process_graphs WHERE colonyname = ? AND state = ? "
             "ORDER BY submissiontime DESC LIMIT ?",
             (colonyname, state, count),
         ).fetchall()

@@ -11,49 +11,9 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
+from ..rows import CRON_COLUMNS, GENERATOR_COLUMNS, cron_from_row, generator_from_row
+
 __all__ = ["TriggerTables"]
-
-_CRON_COLUMNS = (
-    "cronid, colonyname, name, initiatorid, initiatorname, cronexpression, intervalsecs, random, "
-    "nextrun, lastrun, workflowspec, prevprocessgraphid, waitforprevprocessgraph"
-)
-_GENERATOR_COLUMNS = (
-    "generatorid, colonyname, name, initiatorid, initiatorname, workflowspec, triggersize, timeoutsecs, "
-    "firstpack, lastrun"
-)
-
-
-def _cron(row: Sequence[Any]) -> dict[str, Any]:
-    return {
-        "cronid": row[0],
-        "colonyname": row[1],
-        "name": row[2],
-        "initiatorid": row[3],
-        "initiatorname": row[4],
-        "cronexpression": row[5],
-        "interval": row[6],
-        "random": bool(row[7]),
-        "nextrun": row[8],
-        "lastrun": row[9],
-        "workflowspec": row[10],
-        "prevprocessgraphid": row[11],
-        "waitforprevprocessgraph": bool(row[12]),
-    }
-
-
-def _generator(row: Sequence[Any]) -> dict[str, Any]:
-    return {
-        "generatorid": row[0],
-        "colonyname": row[1],
-        "name": row[2],
-        "initiatorid": row[3],
-        "initiatorname": row[4],
-        "workflowspec": row[5],
-        "trigger": row[6],
-        "timeout": row[7],
-        "firstpack": row[8],
-        "lastrun": row[9],
-    }
 
 
 class TriggerTables:
@@ -69,7 +29,7 @@ class TriggerTables:
 
     async def add_cron(self, cron: dict[str, Any]) -> bool:
         cur = self._db.execute(
-            f"INSERT INTO crons ({_CRON_COLUMNS}) VALUES ({', '.join('?' * 13)}) ON CONFLICT DO NOTHING",
+            f"INSERT INTO crons ({CRON_COLUMNS}) VALUES ({', '.join('?' * 13)}) ON CONFLICT DO NOTHING",
             (
                 cron["cronid"],
                 cron["colonyname"],
@@ -89,20 +49,20 @@ class TriggerTables:
         return cur.rowcount == 1
 
     async def get_cron(self, cronid: str) -> dict[str, Any] | None:
-        row = self._db.execute(f"SELECT {_CRON_COLUMNS} FROM crons WHERE cronid = ?", (cronid,)).fetchone()
-        return _cron(row) if row else None
+        row = self._db.execute(f"SELECT {CRON_COLUMNS} FROM crons WHERE cronid = ?", (cronid,)).fetchone()
+        return cron_from_row(row) if row else None
 
     async def list_crons(self, colonyname: str, count: int) -> list[dict[str, Any]]:
         rows = self._db.execute(
-            f"SELECT {_CRON_COLUMNS} FROM crons WHERE colonyname = ? ORDER BY rowid LIMIT ?", (colonyname, count)
+            f"SELECT {CRON_COLUMNS} FROM crons WHERE colonyname = ? ORDER BY rowid LIMIT ?", (colonyname, count)
         ).fetchall()
-        return [_cron(r) for r in rows]
+        return [cron_from_row(r) for r in rows]
 
     async def crons_to_check(self, now: int) -> list[dict[str, Any]]:
         rows = self._db.execute(
-            f"SELECT {_CRON_COLUMNS} FROM crons WHERE nextrun = 0 OR nextrun < ? ORDER BY nextrun", (now,)
+            f"SELECT {CRON_COLUMNS} FROM crons WHERE nextrun = 0 OR nextrun < ? ORDER BY nextrun", (now,)
         ).fetchall()
-        return [_cron(r) for r in rows]
+        return [cron_from_row(r) for r in rows]
 
     async def remove_cron(self, cronid: str) -> bool:
         return self._db.execute("DELETE FROM crons WHERE cronid = ?", (cronid,)).rowcount == 1
@@ -130,7 +90,7 @@ class TriggerTables:
 
     async def add_generator(self, generator: dict[str, Any]) -> bool:
         cur = self._db.execute(
-            f"INSERT INTO generators ({_GENERATOR_COLUMNS}) VALUES ({', '.join('?' * 10)}) ON CONFLICT DO NOTHING",
+            f"INSERT INTO generators ({GENERATOR_COLUMNS}) VALUES ({', '.join('?' * 10)}) ON CONFLICT DO NOTHING",
             (
                 generator["generatorid"],
                 generator["colonyname"],
@@ -148,22 +108,22 @@ class TriggerTables:
 
     async def get_generator(self, generatorid: str) -> dict[str, Any] | None:
         row = self._db.execute(
-            f"SELECT {_GENERATOR_COLUMNS} FROM generators WHERE generatorid = ?", (generatorid,)
+            f"SELECT {GENERATOR_COLUMNS} FROM generators WHERE generatorid = ?", (generatorid,)
         ).fetchone()
-        return _generator(row) if row else None
+        return generator_from_row(row) if row else None
 
     async def get_generator_by_name(self, colonyname: str, name: str) -> dict[str, Any] | None:
         row = self._db.execute(
-            f"SELECT {_GENERATOR_COLUMNS} FROM generators WHERE colonyname = ? AND name = ?", (colonyname, name)
+            f"SELECT {GENERATOR_COLUMNS} FROM generators WHERE colonyname = ? AND name = ?", (colonyname, name)
         ).fetchone()
-        return _generator(row) if row else None
+        return generator_from_row(row) if row else None
 
     async def list_generators(self, colonyname: str, count: int) -> list[dict[str, Any]]:
         rows = self._db.execute(
-            f"SELECT {_GENERATOR_COLUMNS} FROM generators WHERE colonyname = ? ORDER BY rowid LIMIT ?",
+            f"SELECT {GENERATOR_COLUMNS} FROM generators WHERE colonyname = ? ORDER BY rowid LIMIT ?",
             (colonyname, count),
         ).fetchall()
-        return [_generator(r) for r in rows]
+        return [generator_from_row(r) for r in rows]
 
     async def remove_generator(self, generatorid: str) -> bool:
         with self._tx() as db:
@@ -187,12 +147,12 @@ class TriggerTables:
         return int(row[0])
 
     async def pending_generators(self) -> list[tuple[dict[str, Any], int]]:
-        columns = ", ".join(f"g.{c.strip()}" for c in _GENERATOR_COLUMNS.split(","))
+        columns = ", ".join(f"g.{c.strip()}" for c in GENERATOR_COLUMNS.split(","))
         rows = self._db.execute(
             f"SELECT {columns}, a.n FROM generators g JOIN (SELECT generatorid, COUNT(*) AS n FROM generator_args "
             "GROUP BY generatorid) a ON a.generatorid = g.generatorid ORDER BY g.rowid"
         ).fetchall()
-        return [(_generator(r), r[10]) for r in rows]
+        return [(generator_from_row(r), r[10]) for r in rows]
 
     async def take_generator_args(
         self, generatorid: str, count: int, *, exact: bool, lastrun: int, now: int
